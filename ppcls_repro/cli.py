@@ -1,0 +1,35 @@
+"""Shared command-line plumbing for ``tools/*.py``: ``-c``/``-o`` parsing and one-line errors."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+from ppcls_repro.data.errors import DataError
+from ppcls_repro.engine.checkpoint import CheckpointError
+from ppcls_repro.registry import ConfigError
+
+# Errors that come from the user's input: shown as one line, no traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError, FileNotFoundError)
+
+
+def config_parser(description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("-c", "--config", required=True, help="YAML config, e.g. configs/srcnn.yaml")
+    parser.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. -o Global.epochs=10 (repeatable)")
+    return parser
+
+
+def run(main: Callable[[], object]) -> None:
+    """Call ``main``; user errors and a diverged training exit with one line on stderr."""
+    from ppcls_repro.engine.trainer import TrainingDiverged
+
+    try:
+        main()
+    except USER_ERRORS as err:
+        sys.exit(f"error: {err}")
+    except TrainingDiverged as err:
+        sys.exit(f"error: training diverged: {err}")
+    except KeyboardInterrupt:
+        sys.exit("interrupted")

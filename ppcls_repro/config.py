@@ -1,0 +1,198 @@
+"""Experiment configs: YAML in, a validated plain dict out.
+
+A config has the PaddleClas sections (``Global``, ``Arch``, ``Loss``, ``Optimizer``,
+``DataLoader``, ``Metric``) plus ``Paper`` (what the paper reports, written beside our
+numbers) and optional ``Step`` and ``Export``. Every ``{name: X, ...}`` node is checked
+against the registered callable's signature, so a typo stops the run before any work.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ppcls_repro.registry import (DATASETS, EVALUATORS, LOSSES, LR_SCHEDULERS, MODELS,
+                                  OPTIMIZERS, STEPS, ConfigError, check_kwargs, nearest)
+
+
+@dataclasses.dataclass
+class GlobalConfig:
+    """The ``Global`` section: run-level settings shared by every paper."""
+    output_dir: str = "output/run"
+    device: str = "cpu"  # cpu | gpu; gpu on a CPU-only Paddle warns once and runs on CPU
+    seed: int = 42
+    epochs: int = 1
+    eval_interval: int = 1  # epochs between evaluations (the last epoch is always evaluated)
+    save_interval: int = 0  # epochs between kept `epoch_N` checkpoints; 0 keeps none
+    print_batch_step: int = 10
+    best_metric: str = "loss"  # key of the evaluator's result that selects `best_model`
+    higher_is_better: bool = True
+    checkpoints: str | None = None  # resume from this checkpoint prefix (e.g. output/srcnn/latest)
+    pretrained_model: str | None = None  # load these weights (prefix or .pdparams); shapes must match
+    strict_data: bool = False  # a missing dataset is an error instead of a labelled sample run
+    use_visualdl: bool = True
+    num_vdl_images: int = 3  # eval images shown as panels in VisualDL
+    max_iters_per_epoch: int | None = None  # cap for smoke tests; None = the whole epoch
+
+
+@dataclasses.dataclass
+class SamplerConfig:
+    batch_size: int = 1
+    shuffle: bool = False
+    drop_last: bool = False
+
+
+@dataclasses.dataclass
+class LoaderConfig:
+    num_workers: int = 0
+    use_shared_memory: bool = True
+
+
+@dataclasses.dataclass
+class PaperConfig:
+    """What the paper reports, copied into metrics.json beside our numbers."""
+    title: str = ""
+    url: str = ""
+    setting: str = ""
+    metrics: dict[str, float] = dataclasses.field(default_factory=dict)
+    baseline: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+SECTIONS = ("Global", "Paper", "Step", "Arch", "Loss", "Optimizer", "DataLoader", "Metric", "Export")
+OPTIMIZER_OWN_KEYS = ("lr", "param_lr")
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Read a YAML config, apply ``-o key=value`` overrides, fill defaults and validate."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        cfg = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {str(err).splitlines()[0]}") from None
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    for item in overrides or []:
+        apply_override(cfg, item)
+    return validate(cfg)
+
+
+def apply_override(cfg: dict[str, Any], item: str) -> None:
+    """Apply one ``A.b.c=value`` override in place; the value is parsed as YAML."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"override '{item}': expected KEY=VALUE, e.g. Global.epochs=10")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise ConfigError(f"override '{item}': value is not valid YAML") from None
+    parts = key.split(".")
+    node: Any = cfg
+    for depth, part in enumerate(parts[:-1]):
+        node = _child(node, part, ".".join(parts[:depth + 1]))
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_index(node, last, key)] = value
+    elif isinstance(node, dict):
+        node[last] = value  # new keys are allowed here; validation rejects unknown ones
+    else:
+        raise ConfigError(f"override '{key}': {'.'.join(parts[:-1])} is not a mapping")
+
+
+def _child(node: Any, part: str, where: str) -> Any:
+    if isinstance(node, list):
+        return node[_index(node, part, where)]
+    if not isinstance(node, dict):
+        raise ConfigError(f"override '{where}': parent is not a mapping")
+    if part not in node or node[part] is None:
+        node[part] = {}
+    return node[part]
+
+
+def _index(node: list[Any], part: str, where: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ConfigError(f"override '{where}': '{part}' is not an index of a list of {len(node)}")
+    return int(part)
+
+
+def validate(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Check every section and return a copy with defaults filled in."""
+    from ppcls_repro import parts  # noqa: F401  (registers every buildable part)
+
+    cfg = copy.deepcopy(cfg)
+    for section in cfg:
+        if section not in SECTIONS:
+            raise ConfigError(f"{section}: unknown section{nearest(section, SECTIONS)}; "
+                              f"valid: {', '.join(SECTIONS)}")
+    for required in ("Global", "Arch", "DataLoader"):
+        if required not in cfg:
+            raise ConfigError(f"{required}: missing section")
+    cfg["Global"] = fill_dataclass(GlobalConfig, cfg["Global"], "Global")
+    cfg["Paper"] = fill_dataclass(PaperConfig, cfg.get("Paper") or {}, "Paper")
+    cfg.setdefault("Step", {"name": "SupervisedStep"})
+    step_cls = STEPS.get(cfg["Step"].get("name", ""), "Step.name")
+    STEPS.check(cfg["Step"], "Step", extra=step_cls.supplied)
+    step_cls.validate_config(cfg)
+    _validate_loaders(cfg["DataLoader"])
+    if "Metric" in cfg:
+        EVALUATORS.check(cfg["Metric"], "Metric")
+    return cfg
+
+
+def validate_model_node(node: Any, key: str) -> None:
+    MODELS.check(node, key)
+
+
+def validate_loss_node(node: Any, key: str) -> None:
+    LOSSES.check(node, key)
+
+
+def validate_optimizer_node(node: Any, key: str) -> None:
+    """An optimizer node: registered optimizer kwargs plus ``lr`` (a scheduler node) and ``param_lr``."""
+    if not isinstance(node, dict):
+        raise ConfigError(f"{key}: expected a mapping with a 'name' key")
+    own = {k: node[k] for k in node if k not in OPTIMIZER_OWN_KEYS}
+    OPTIMIZERS.check(own, key, extra=("parameters", "learning_rate"))
+    if "lr" not in node:
+        raise ConfigError(f"{key}.lr: missing (e.g. lr: {{name: Constant, learning_rate: 0.001}})")
+    LR_SCHEDULERS.check(node["lr"], f"{key}.lr", extra=("steps_per_epoch", "epochs"))
+    param_lr = node.get("param_lr", {}) or {}
+    if not isinstance(param_lr, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in param_lr.values()):
+        raise ConfigError(f"{key}.param_lr: expected a mapping of parameter-name prefix -> lr multiplier")
+
+
+def _validate_loaders(node: Any) -> None:
+    if not isinstance(node, dict):
+        raise ConfigError("DataLoader: expected a mapping with Train and/or Eval")
+    for split, part in node.items():
+        key = f"DataLoader.{split}"
+        if split not in ("Train", "Eval"):
+            raise ConfigError(f"{key}: unknown split{nearest(split, ('Train', 'Eval'))}; valid: Train, Eval")
+        if not isinstance(part, dict) or "dataset" not in part:
+            raise ConfigError(f"{key}.dataset: missing")
+        for sub in part:
+            if sub not in ("dataset", "sampler", "loader"):
+                raise ConfigError(f"{key}.{sub}: unknown key{nearest(sub, ('dataset', 'sampler', 'loader'))}; "
+                                  "valid: dataset, sampler, loader")
+        DATASETS.check(part["dataset"], f"{key}.dataset", extra=("strict",))
+        part["sampler"] = fill_dataclass(SamplerConfig, part.get("sampler") or {}, f"{key}.sampler")
+        part["loader"] = fill_dataclass(LoaderConfig, part.get("loader") or {}, f"{key}.loader")
+
+
+def fill_dataclass(schema: type, node: Any, key: str) -> dict[str, Any]:
+    """Check a plain section against a dataclass schema and return it with defaults filled."""
+    if not isinstance(node, dict):
+        raise ConfigError(f"{key}: expected a mapping, got {node!r}")
+    check_kwargs(schema, node, key, set())
+    return dataclasses.asdict(schema(**node))
+
+
+def save_config(cfg: dict[str, Any], path: str | Path) -> None:
+    """Write the resolved config (after overrides and defaults) beside a run's outputs."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(yaml.safe_dump(cfg, sort_keys=False))

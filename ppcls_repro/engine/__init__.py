@@ -1,0 +1,1 @@
+"""The training loop, its steps, evaluation, checkpoints and logging."""

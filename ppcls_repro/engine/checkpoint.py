@@ -1,0 +1,130 @@
+"""Checkpoints: atomic writes, exact resume, strict weight loading.
+
+A checkpoint ``<prefix>`` is two files, each written atomically (temp file, fsync, rename):
+- ``<prefix>.pdparams``: the weights only (what ``Global.pretrained_model``, export and releases use);
+- ``<prefix>.pdckpt``: everything needed to resume exactly (weights, optimizer and lr schedule,
+  epoch, iteration, best metric, Python/NumPy/Paddle RNG states).
+Killing the process mid-save leaves the previous files intact.
+"""
+from __future__ import annotations
+
+import io
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import paddle
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message names the file."""
+
+
+def atomic_save(obj: Any, path: Path) -> None:
+    """Serialise ``obj`` with paddle.save into ``path`` without ever exposing a partial file."""
+    buffer = io.BytesIO()
+    paddle.save(obj, buffer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        handle.write(buffer.getvalue())
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def load_file(path: Path) -> Any:
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {path}")
+    try:
+        with open(path, "rb") as handle:
+            return paddle.load(io.BytesIO(handle.read()))
+    except Exception as err:  # a truncated or foreign file: say which, not a pickle traceback
+        raise CheckpointError(f"cannot read checkpoint {path}: {type(err).__name__}: {err}") from None
+
+
+def strip_suffix(prefix: str | Path) -> Path:
+    """Accept ``out/latest``, ``out/latest.pdparams`` or ``out/latest.pdckpt``."""
+    path = Path(prefix)
+    return path.with_suffix("") if path.suffix in (".pdparams", ".pdckpt") else path
+
+
+def save_checkpoint(prefix: Path, weights: dict[str, Any], train_state: dict[str, Any]) -> None:
+    """Write ``prefix.pdckpt`` (resume) then ``prefix.pdparams`` (weights)."""
+    atomic_save({**train_state, "weights": weights, "rng": rng_state()}, prefix.with_suffix(".pdckpt"))
+    atomic_save(weights, prefix.with_suffix(".pdparams"))
+
+
+def load_resume_state(prefix: str | Path) -> dict[str, Any]:
+    """Read a resume checkpoint and restore the global RNG states it holds."""
+    state = load_file(strip_suffix(prefix).with_suffix(".pdckpt"))
+    set_rng_state(state.pop("rng"))
+    return state
+
+
+def load_weights(prefix: str | Path) -> dict[str, Any]:
+    """Weights from ``.pdparams`` (or from a ``.pdckpt`` when only that exists)."""
+    base = strip_suffix(prefix)
+    if base.with_suffix(".pdparams").is_file():
+        return load_file(base.with_suffix(".pdparams"))
+    if base.with_suffix(".pdckpt").is_file():
+        return load_file(base.with_suffix(".pdckpt"))["weights"]
+    raise CheckpointError(f"no weights at {base}.pdparams (nor {base}.pdckpt)")
+
+
+def set_weights_strict(model: paddle.nn.Layer, weights: dict[str, Any], source: str) -> None:
+    """Load a state dict, failing on any missing, unexpected or mis-shaped entry (never skip layers)."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(weights))
+    extra = sorted(set(weights) - set(own))
+    if missing or extra:
+        raise CheckpointError(f"{source}: weights do not fit the model: missing {missing[:5]}, "
+                              f"unexpected {extra[:5]}")
+    for name, tensor in own.items():
+        shape = list(weights[name].shape)
+        if shape != list(tensor.shape):
+            raise CheckpointError(f"{source}: '{name}' has shape {shape} in the file but "
+                                  f"{list(tensor.shape)} in the model (check the config, e.g. scale or channels)")
+    model.set_state_dict(weights)
+
+
+def optimizer_state(optimizer: paddle.optimizer.Optimizer, model: paddle.nn.Layer) -> dict[str, Any]:
+    """The optimizer state with Paddle's generated parameter names (``conv2d_3.w_0``) replaced by
+    structural ones (``conv1.weight``), so a checkpoint loads into a model built in any process."""
+    return _rename(optimizer.state_dict(), {p.name: n for n, p in model.named_parameters()})
+
+
+def set_optimizer_state(optimizer: paddle.optimizer.Optimizer, model: paddle.nn.Layer,
+                        state: dict[str, Any]) -> None:
+    optimizer.set_state_dict(_rename(state, {n: p.name for n, p in model.named_parameters()}))
+
+
+def _rename(state: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
+    # Accumulator keys are '<param name>_<accumulator>'; match the longest parameter name.
+    by_length = sorted(mapping, key=len, reverse=True)
+    renamed: dict[str, Any] = {}
+    for key, value in state.items():
+        old = next((n for n in by_length if key == n or key.startswith(n + "_")), None)
+        renamed[key if old is None else mapping[old] + key[len(old):]] = value
+    if isinstance(state.get("master_weights"), dict):
+        renamed["master_weights"] = _rename(state["master_weights"], mapping)
+    return renamed
+
+
+def rng_state() -> dict[str, Any]:
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "paddle": paddle.get_rng_state()}
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    paddle.set_rng_state(state["paddle"])
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and Paddle (data order is seeded separately, per epoch)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    paddle.seed(seed)

@@ -1,0 +1,98 @@
+"""Optimizers and learning-rate schedules, built by name from the ``Optimizer`` section.
+
+Every schedule here is stepped once per iteration, so epoch-based and iteration-based
+papers share one loop; epoch boundaries are converted with ``steps_per_epoch``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import paddle
+from paddle.optimizer import lr as lr_lib
+
+from ppcls_repro.registry import LR_SCHEDULERS, OPTIMIZERS, ConfigError
+
+
+@OPTIMIZERS.register
+def SGD(parameters: list, learning_rate: Any, weight_decay: float = 0.0) -> paddle.optimizer.Optimizer:
+    """Plain SGD (SRCNN's optimiser)."""
+    return paddle.optimizer.SGD(learning_rate=learning_rate, parameters=parameters,
+                                weight_decay=weight_decay or None)
+
+
+@OPTIMIZERS.register
+def Momentum(parameters: list, learning_rate: Any, momentum: float = 0.9,
+             weight_decay: float = 0.0, use_nesterov: bool = False) -> paddle.optimizer.Optimizer:
+    """SGD with momentum and L2 weight decay (ResNet's optimiser)."""
+    return paddle.optimizer.Momentum(learning_rate=learning_rate, momentum=momentum,
+                                     parameters=parameters, use_nesterov=use_nesterov,
+                                     weight_decay=paddle.regularizer.L2Decay(weight_decay) if weight_decay else None)
+
+
+@OPTIMIZERS.register
+def Adam(parameters: list, learning_rate: Any, beta1: float = 0.9, beta2: float = 0.999,
+         epsilon: float = 1e-8, weight_decay: float = 0.0) -> paddle.optimizer.Optimizer:
+    """Adam; ``weight_decay`` is an L2 penalty added to the gradient (not AdamW)."""
+    return paddle.optimizer.Adam(learning_rate=learning_rate, beta1=beta1, beta2=beta2,
+                                 epsilon=epsilon, parameters=parameters,
+                                 weight_decay=paddle.regularizer.L2Decay(weight_decay) if weight_decay else None)
+
+
+@LR_SCHEDULERS.register
+def Constant(learning_rate: float, steps_per_epoch: int, epochs: int) -> lr_lib.LRScheduler:
+    """A fixed learning rate."""
+    return lr_lib.LambdaDecay(learning_rate, lambda _: 1.0)
+
+
+@LR_SCHEDULERS.register
+def Piecewise(learning_rate: float, steps_per_epoch: int, epochs: int,
+              decay_epochs: list[float] | None = None, decay_iters: list[int] | None = None,
+              gamma: float = 0.1, warmup_iters: int = 0, warmup_lr: float = 0.0) -> lr_lib.LRScheduler:
+    """Multiply the lr by ``gamma`` at each boundary (given in epochs or in iterations).
+
+    ``warmup_iters``/``warmup_lr`` hold a constant low lr first (ResNet-110's 0.01 for ~400 iterations).
+    """
+    if (decay_epochs is None) == (decay_iters is None):
+        raise ConfigError("Optimizer.lr: give exactly one of decay_epochs, decay_iters")
+    bounds = decay_iters if decay_iters is not None else [round(e * steps_per_epoch) for e in decay_epochs]
+    values = [learning_rate * gamma ** i for i in range(len(bounds) + 1)]
+    schedule = lr_lib.PiecewiseDecay(boundaries=list(bounds), values=values)
+    return _with_warmup(schedule, learning_rate, warmup_iters, warmup_lr)
+
+
+@LR_SCHEDULERS.register
+def Cosine(learning_rate: float, steps_per_epoch: int, epochs: int, eta_min: float = 0.0,
+           warmup_iters: int = 0, warmup_lr: float = 0.0) -> lr_lib.LRScheduler:
+    """Cosine annealing over the whole run."""
+    schedule = lr_lib.CosineAnnealingDecay(learning_rate, T_max=max(1, steps_per_epoch * epochs),
+                                           eta_min=eta_min)
+    return _with_warmup(schedule, learning_rate, warmup_iters, warmup_lr)
+
+
+def _with_warmup(schedule: lr_lib.LRScheduler, learning_rate: float, iters: int,
+                 start_lr: float) -> lr_lib.LRScheduler:
+    if iters <= 0:
+        return schedule
+    return lr_lib.LinearWarmup(schedule, warmup_steps=iters, start_lr=start_lr, end_lr=learning_rate)
+
+
+def build_optimizer(node: dict[str, Any], model: paddle.nn.Layer, steps_per_epoch: int,
+                    epochs: int, key: str = "Optimizer") -> tuple[paddle.optimizer.Optimizer, lr_lib.LRScheduler]:
+    """Build the optimizer and its schedule for ``model``; ``param_lr`` sets per-layer lr multipliers."""
+    schedule = LR_SCHEDULERS.build(node["lr"], f"{key}.lr", steps_per_epoch=steps_per_epoch, epochs=epochs)
+    set_lr_multipliers(model, node.get("param_lr") or {}, f"{key}.param_lr")
+    params = [p for p in model.parameters() if not p.stop_gradient]
+    own = {k: v for k, v in node.items() if k not in ("lr", "param_lr")}
+    return OPTIMIZERS.build(own, key, parameters=params, learning_rate=schedule), schedule
+
+
+def set_lr_multipliers(model: paddle.nn.Layer, multipliers: dict[str, float], key: str) -> None:
+    """Scale the lr of parameters whose name starts with a prefix (SRCNN: ``conv3: 0.1``)."""
+    names = [name for name, _ in model.named_parameters()]
+    for prefix, factor in multipliers.items():
+        hits = [p for name, p in model.named_parameters() if name.startswith(prefix)]
+        if not hits:
+            raise ConfigError(f"{key}.{prefix}: no parameter name starts with it; "
+                              f"parameters: {', '.join(names)}")
+        for param in hits:
+            param.optimize_attr["learning_rate"] = float(factor)

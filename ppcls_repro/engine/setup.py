@@ -1,0 +1,97 @@
+"""Building what a run needs from its config: device, datasets, loaders, evaluator."""
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+import paddle
+from paddle.io import BatchSampler, DataLoader, Dataset
+
+from ppcls_repro.engine.logger import get_logger
+from ppcls_repro.registry import DATASETS, EVALUATORS
+
+_warned_gpu = False
+
+
+def select_device(device: str) -> str:
+    """Use the configured device; a GPU request on a CPU-only Paddle warns once and runs on CPU."""
+    global _warned_gpu
+    if device == "gpu" and not paddle.device.is_compiled_with_cuda():
+        if not _warned_gpu:
+            get_logger().warning("Global.device is gpu but this Paddle has no CUDA support: running on CPU")
+            _warned_gpu = True
+        device = "cpu"
+    paddle.set_device(device)
+    return device
+
+
+def build_dataset(cfg: dict[str, Any], split: str, strict: bool) -> Dataset:
+    """Build ``DataLoader.<split>.dataset``; datasets that can fall back to a sample take ``strict``."""
+    node = cfg["DataLoader"][split]["dataset"]
+    target = DATASETS.get(node["name"], f"DataLoader.{split}.dataset.name")
+    extra = {"strict": strict} if "strict" in inspect.signature(target).parameters else {}
+    return DATASETS.build(node, f"DataLoader.{split}.dataset", **extra)
+
+
+class SeededBatchSampler(BatchSampler):
+    """Batches in an order fixed by (seed, epoch): a resumed run sees exactly the same batches."""
+
+    def __init__(self, dataset: Dataset, batch_size: int, shuffle: bool, drop_last: bool, seed: int) -> None:
+        super().__init__(dataset=dataset, batch_size=batch_size, shuffle=False, drop_last=drop_last)
+        self.num_samples = len(dataset)
+        self.shuffle_order = shuffle
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self):
+        order = np.arange(self.num_samples)
+        if self.shuffle_order:
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(self.num_samples)
+        for start in range(0, self.num_samples, self.batch_size):
+            batch = order[start:start + self.batch_size]
+            if len(batch) < self.batch_size and self.drop_last:
+                return
+            yield batch.tolist()
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.num_samples, self.batch_size)
+        return full + (1 if rest and not self.drop_last else 0)
+
+
+def build_loader(dataset: Dataset, part: dict[str, Any], seed: int) -> DataLoader:
+    sampler = SeededBatchSampler(dataset, seed=seed, **part["sampler"])
+    workers = part["loader"]["num_workers"]
+    return DataLoader(dataset, batch_sampler=sampler, num_workers=workers,
+                      use_shared_memory=part["loader"]["use_shared_memory"],
+                      worker_init_fn=_seed_worker(seed) if workers else None)
+
+
+def _seed_worker(seed: int):
+    def init(worker_id: int) -> None:
+        np.random.seed((seed * 1000 + worker_id) % 2**32)
+    return init
+
+
+def build_evaluator(cfg: dict[str, Any]) -> Any:
+    return EVALUATORS.build(cfg["Metric"], "Metric") if "Metric" in cfg else None
+
+
+def data_summary(train_set: Dataset, eval_set: Dataset | None) -> dict[str, Any]:
+    """What data a run actually used: 'real' or 'sample', per split (recorded in log, VisualDL, metrics.json)."""
+    def describe(ds: Dataset) -> dict[str, Any]:
+        source = getattr(ds, "source", None)
+        info = {"samples": len(ds)}
+        if source is not None:
+            info.update(kind=source.kind, name=source.name, path=str(source.path), note=source.note)
+        return info
+
+    summary = {"train": describe(train_set)}
+    if eval_set is not None:
+        summary["eval"] = describe(eval_set)
+    kinds = {part.get("kind") for part in summary.values()}
+    summary["data"] = "sample" if "sample" in kinds else "real"
+    return summary

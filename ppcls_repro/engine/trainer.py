@@ -1,0 +1,236 @@
+"""The training loop, written once for every paper.
+
+``train(cfg)`` builds the data, the step and the evaluator from a validated config, then runs
+epochs: train, evaluate every ``eval_interval``, checkpoint (``latest``, ``best_model``,
+``epoch_N``), log. What differs between papers lives in the step and the evaluator.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import paddle
+
+from ppcls_repro.config import save_config
+from ppcls_repro.engine.checkpoint import (load_resume_state, load_weights, save_checkpoint,
+                                           seed_everything)
+from ppcls_repro.engine.evaluate import EvalResult
+from ppcls_repro.engine.logger import VisualDLWriter, get_logger, setup_logging
+from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, data_summary,
+                                      select_device)
+from ppcls_repro.registry import STEPS, ConfigError
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the message says where and which checkpoint is good."""
+
+
+@dataclasses.dataclass
+class Progress:
+    """What the loop needs to continue exactly after a resume."""
+    epoch: int = 0  # last finished epoch
+    global_iter: int = 0
+    best_value: float | None = None
+    best_epoch: int = 0
+
+
+def train(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Run a whole training as configured; returns the final metrics (also in metrics.json)."""
+    g = cfg["Global"]
+    out = Path(g["output_dir"])
+    log = setup_logging(out / "train.log")
+    save_config(cfg, out / "config.yaml")
+    select_device(g["device"])
+    seed_everything(g["seed"])
+
+    train_set = build_dataset(cfg, "Train", strict=g["strict_data"])
+    eval_set = build_dataset(cfg, "Eval", strict=g["strict_data"]) if "Eval" in cfg["DataLoader"] else None
+    loader = build_loader(train_set, cfg["DataLoader"]["Train"], seed=g["seed"])
+    eval_loader = build_loader(eval_set, cfg["DataLoader"]["Eval"], seed=g["seed"]) if eval_set else None
+    iters = len(loader) if g["max_iters_per_epoch"] is None else min(len(loader), g["max_iters_per_epoch"])
+    step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=iters)
+    evaluator = build_evaluator(cfg)
+    data = data_summary(train_set, eval_set)
+
+    vdl = VisualDLWriter(out / "vdl" if g["use_visualdl"] else None)
+    progress = _restore(step, g)
+    if progress.epoch == 0:
+        vdl.text("data", json.dumps(data))
+    log.info(f"data: {json.dumps(data)}")
+    log.info(f"train: {len(train_set)} samples, {iters} iterations/epoch, epochs {progress.epoch + 1}..{g['epochs']}")
+    result: EvalResult | None = None
+    try:
+        for epoch in range(progress.epoch + 1, g["epochs"] + 1):
+            _train_one_epoch(step, loader, epoch, iters, progress, g, vdl)
+            progress.epoch = epoch
+            due = epoch % g["eval_interval"] == 0 or epoch == g["epochs"]
+            if evaluator is not None and eval_loader is not None and due:
+                result = evaluator(step.eval_model, eval_loader)
+                _report_eval(result, epoch, progress, step, g, vdl, out)
+            _save(out / "latest", step, progress)
+            if g["save_interval"] and epoch % g["save_interval"] == 0:
+                _save(out / f"epoch_{epoch}", step, progress)
+    finally:
+        vdl.close()
+    return _write_metrics(out, cfg, data, result, progress)
+
+
+def _restore(step: Any, g: dict[str, Any]) -> Progress:
+    log = get_logger()
+    if g["checkpoints"]:
+        state = load_resume_state(g["checkpoints"])
+        step.set_state_dict(state["step"], state["weights"], source=str(g["checkpoints"]))
+        progress = Progress(**state["progress"])
+        log.info(f"resumed from {g['checkpoints']} at epoch {progress.epoch}")
+        return progress
+    if g["pretrained_model"]:
+        step.load_weights(load_weights(g["pretrained_model"]), source=str(g["pretrained_model"]))
+        log.info(f"loaded pretrained weights {g['pretrained_model']}")
+    return Progress()
+
+
+def _train_one_epoch(step: Any, loader: Any, epoch: int, iters: int, progress: Progress,
+                     g: dict[str, Any], vdl: VisualDLWriter) -> None:
+    log = get_logger()
+    step.train()
+    if hasattr(loader.batch_sampler, "set_epoch"):
+        loader.batch_sampler.set_epoch(epoch)
+    reader_cost = batch_cost = 0.0
+    samples = 0
+    total_iters = g["epochs"] * iters
+    tic = time.perf_counter()
+    for i, batch in enumerate(loader):
+        if i >= iters:
+            break
+        reader_cost += time.perf_counter() - tic
+        losses = step.train_step(batch)
+        progress.global_iter += 1
+        _check_finite(losses, epoch, i + 1, g["output_dir"])
+        samples += _batch_size(batch)
+        batch_cost += time.perf_counter() - tic
+        if (i + 1) % g["print_batch_step"] == 0 or i + 1 == iters:
+            n = (i + 1) % g["print_batch_step"] or g["print_batch_step"]
+            eta = batch_cost / n * (total_iters - progress.global_iter)
+            loss_text = ", ".join(f"{k}: {v:.6g}" for k, v in losses.items())
+            log.info(f"[Train][Epoch {epoch}/{g['epochs']}][Iter {i + 1}/{iters}] lr: {step.lr:.3e}, "
+                     f"{loss_text}, reader_cost: {reader_cost / n:.5f} s, batch_cost: {batch_cost / n:.5f} s, "
+                     f"ips: {samples / max(batch_cost, 1e-9):.1f} samples/s, "
+                     f"eta: {time.strftime('%H:%M:%S', time.gmtime(eta))}")
+            vdl.scalars({**losses, "lr": step.lr, "reader_cost": reader_cost / n,
+                         "batch_cost": batch_cost / n}, progress.global_iter, "train")
+            reader_cost = batch_cost = 0.0
+            samples = 0
+        tic = time.perf_counter()
+
+
+def _check_finite(losses: dict[str, float], epoch: int, it: int, output_dir: str) -> None:
+    bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
+    if bad:
+        raise TrainingDiverged(
+            f"loss became {bad} at epoch {epoch}, iteration {it}; stopped without saving, "
+            f"the last good checkpoint is {output_dir}/latest")
+
+
+def _batch_size(batch: Any) -> int:
+    first = batch["input"] if isinstance(batch, dict) else batch[0]
+    return int(first.shape[0])
+
+
+def _report_eval(result: EvalResult, epoch: int, progress: Progress, step: Any, g: dict[str, Any],
+                 vdl: VisualDLWriter, out: Path) -> None:
+    log = get_logger()
+    text = ", ".join(f"{k}: {v:.4f}" for k, v in result.metrics.items())
+    log.info(f"[Eval][Epoch {epoch}] {text}")
+    vdl.scalars(result.metrics, epoch, "eval")
+    for tag, image in list(result.images.items())[: g["num_vdl_images"]]:
+        vdl.image(f"eval/{tag}", image, epoch)
+    key = g["best_metric"]
+    if key not in result.metrics:
+        raise ConfigError(f"Global.best_metric: '{key}' is not produced by the evaluator "
+                          f"(it gives {', '.join(result.metrics)})")
+    value = result.metrics[key]
+    better = progress.best_value is None or (
+        value > progress.best_value if g["higher_is_better"] else value < progress.best_value)
+    if better:
+        progress.best_value, progress.best_epoch = value, epoch
+        _save(out / "best_model", step, progress)
+        log.info(f"[Eval][Epoch {epoch}] new best {key}: {value:.4f}, saved {out / 'best_model'}")
+
+
+def _save(prefix: Path, step: Any, progress: Progress) -> None:
+    save_checkpoint(prefix, step.weights(),
+                    {"step": step.state_dict(), "progress": dataclasses.asdict(progress)})
+
+
+def _write_metrics(out: Path, cfg: dict[str, Any], data: dict[str, Any], result: EvalResult | None,
+                   progress: Progress) -> dict[str, Any]:
+    report = {
+        "data": data,
+        "paper": cfg["Paper"],
+        "ours": result.metrics if result else {},
+        "per_item": result.per_item if result else [],
+        "epoch": progress.epoch,
+        "best": {cfg["Global"]["best_metric"]: progress.best_value, "epoch": progress.best_epoch},
+    }
+    write_json(out / "metrics.json", report)
+    get_logger().info(f"wrote {out / 'metrics.json'}")
+    return report
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, paddle.Tensor):
+        return value.numpy().tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def evaluate(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Score ``Global.pretrained_model`` on the Eval split; prints a per-item table and writes
+    ``<output_dir>/eval/metrics.json`` beside the paper's numbers."""
+    g = cfg["Global"]
+    if not g["pretrained_model"]:
+        raise ConfigError("Global.pretrained_model: required for evaluation (-o Global.pretrained_model=PATH)")
+    if "Eval" not in cfg["DataLoader"] or "Metric" not in cfg:
+        raise ConfigError("DataLoader.Eval and Metric: both are required for evaluation")
+    out = Path(g["output_dir"]) / "eval"
+    log = setup_logging(out / "eval.log")
+    select_device(g["device"])
+    seed_everything(g["seed"])
+    eval_set = build_dataset(cfg, "Eval", strict=g["strict_data"])
+    loader = build_loader(eval_set, cfg["DataLoader"]["Eval"], seed=g["seed"])
+    step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=1)
+    step.load_weights(load_weights(g["pretrained_model"]), source=str(g["pretrained_model"]))
+    result = build_evaluator(cfg)(step.eval_model, loader)
+    log.info(f"weights: {g['pretrained_model']}")
+    for line in format_table(result):
+        log.info(line)
+    data = data_summary(eval_set, None)
+    data["eval"] = data.pop("train")
+    report = {"data": data, "paper": cfg["Paper"], "ours": result.metrics, "per_item": result.per_item,
+              "weights": str(g["pretrained_model"])}
+    write_json(out / "metrics.json", report)
+    log.info(f"wrote {out / 'metrics.json'}")
+    return report
+
+
+def format_table(result: EvalResult) -> list[str]:
+    """Per-item rows and the average, aligned for the log."""
+    keys = list(result.metrics)
+    rows = [f"{'item':<16}" + "".join(f"{k:>15}" for k in keys)]
+    for item in result.per_item:
+        rows.append(f"{str(item.get('name', '')):<16}" + "".join(f"{item[k]:>15.4f}" for k in keys))
+    rows.append(f"{'average':<16}" + "".join(f"{result.metrics[k]:>15.4f}" for k in keys))
+    return rows

@@ -1,0 +1,66 @@
+"""SRCNN: Dong, Loy, He, Tang, "Image Super-Resolution Using Deep Convolutional Networks".
+
+ECCV 2014 (https://arxiv.org/abs/1501.00092 is the TPAMI 2016 extension). Sections used:
+- 3.1 (ECCV) / 3.1 (TPAMI): three convolutions f1-f2-f3 with n1, n2 filters, ReLU after the
+  first two, a linear last layer; the base model is 9-1-5 with n1=64, n2=32 (9-5-5 is TPAMI's best).
+- 4.1 / 4.1: training on 33x33 Y-channel sub-images whose 21x21 centres are the labels:
+  the convolutions have no padding in training, so the output is the label's size.
+  At test time every layer is zero-padded so that the output keeps the input size.
+- 3.3 / 3.3: weights drawn from N(0, 0.001^2), biases 0 (``init="paper"``).
+
+The input is the bicubic-upscaled luminance in [0, 1]; the output is the restored luminance.
+
+Deviations: none in the network. ``init="kaiming"`` is offered for faster optimisers and
+labelled as a deviation where a config uses it. Learning rates and the optimiser are set
+in the config (the paper's per-layer rates are ``Optimizer.param_lr``).
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import paddle
+import paddle.nn as nn
+import paddle.nn.functional as F
+
+from ppcls_repro.layers.bias import add_channel_bias
+from ppcls_repro.registry import MODELS
+
+
+@MODELS.register
+class SRCNN(nn.Layer):
+    """Three-layer SRCNN; ``kernel_sizes=(9, 1, 5)`` and ``channels=(64, 32)`` is the 9-1-5 base model."""
+
+    def __init__(self, kernel_sizes: tuple[int, int, int] = (9, 1, 5),
+                 channels: tuple[int, int] = (64, 32), in_channels: int = 1,
+                 init: Literal["paper", "kaiming"] = "paper",
+                 pad_in_training: bool = False) -> None:
+        super().__init__()
+        if any(k % 2 == 0 for k in kernel_sizes):
+            raise ValueError(f"SRCNN kernel sizes must be odd to keep the centre aligned, got {kernel_sizes}")
+        widths = (in_channels, *channels, in_channels)
+        self.kernel_sizes = tuple(kernel_sizes)
+        self.pad_in_training = pad_in_training
+        self.conv1, self.conv2, self.conv3 = (
+            nn.Conv2D(widths[i], widths[i + 1], kernel_sizes[i], weight_attr=_weight_attr(init),
+                      bias_attr=nn.initializer.Constant(0.0))
+            for i in range(3))
+
+    @property
+    def border(self) -> int:
+        """Pixels lost on each side by the unpadded (training) convolutions: (33 - 21) / 2 = 6."""
+        return sum(k // 2 for k in self.kernel_sizes)
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        pad = self.pad_in_training or not self.training
+        for i, conv in enumerate((self.conv1, self.conv2, self.conv3)):
+            x = F.conv2d(x, conv.weight, None, padding=conv._kernel_size[0] // 2 if pad else 0)
+            x = add_channel_bias(x, conv.bias)
+            if i < 2:
+                x = F.relu(x)
+        return x
+
+
+def _weight_attr(init: str) -> paddle.ParamAttr:
+    if init == "paper":
+        return paddle.ParamAttr(initializer=nn.initializer.Normal(mean=0.0, std=1e-3))
+    return paddle.ParamAttr(initializer=nn.initializer.KaimingNormal())

@@ -1,0 +1,313 @@
+"""Tests for pinned dataset fetching and the offline sample fallback.
+
+Downloads are exercised against a real HTTP server on 127.0.0.1 that each test starts, so no
+test touches the internet; "offline" is a port that nothing listens on.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import logging
+import shutil
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ppcls_repro.data import download
+from ppcls_repro.data.download import (
+    DatasetUnavailable,
+    Manifest,
+    ensure_dataset,
+    ensure_manifest,
+    fetch_dataset,
+    load_manifest,
+    read_manifest,
+    verify_folder,
+    write_manifest,
+    write_shipped_manifests,
+)
+from ppcls_repro.data.errors import DataError
+from ppcls_repro.data.sample import SPLITS, sample_images
+
+FILES = ("a.bmp", "b.png", "sub/c.png")
+
+
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    """Static file handler that keeps the test output clean."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Truncating(http.server.BaseHTTPRequestHandler):
+    """Promises 1000 bytes, sends 100, then drops the connection (an interrupted download)."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b"x" * 100)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def _serve(handler: type[http.server.BaseHTTPRequestHandler] | functools.partial) -> Iterator[str]:
+    """Run a ThreadingHTTPServer on an ephemeral localhost port; yield its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _closed_port_url() -> str:
+    """A localhost URL where nothing listens, standing in for being offline."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def _make_images(folder: Path) -> None:
+    """Small random images in BMP and PNG, one of them in a subfolder."""
+    rng = np.random.default_rng(0)
+    for rel in FILES:
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pixels = rng.integers(0, 256, size=(12, 16, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(path)
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    """Temp files a download might have left behind."""
+    return list(folder.rglob("*.part")) if folder.exists() else []
+
+
+@pytest.fixture()
+def served(tmp_path: Path) -> Path:
+    """Folder of generated images that the local server publishes."""
+    root = tmp_path / "served"
+    _make_images(root)
+    return root
+
+
+@pytest.fixture()
+def server_url(served: Path) -> Iterator[str]:
+    with _serve(functools.partial(_QuietFiles, directory=str(served))) as url:
+        yield url
+
+
+@pytest.fixture()
+def manifest(served: Path, server_url: str, tmp_path: Path) -> Manifest:
+    """Manifest of the served folder, built with the same generator as the shipped ones."""
+    out = tmp_path / "tiny.json"
+    write_manifest(served, server_url, "Tiny", "local test server", sample_split="eval", out=out)
+    return read_manifest(out)
+
+
+@pytest.fixture()
+def sample_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the sample cache at a temp folder so tests never write to ~/.cache."""
+    root = tmp_path_factory.getbasetemp() / "sample_cache"
+    monkeypatch.setenv("PPCLS_REPRO_CACHE", str(root))
+    return root
+
+
+def _forbid_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any download attempt fail the test."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network accessed although the folder was complete")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+
+
+def test_manifest_lists_files_with_hashes(manifest: Manifest, server_url: str) -> None:
+    assert [f.path for f in manifest.files] == sorted(FILES)
+    assert manifest.files[0].url == server_url + manifest.files[0].path
+    assert all(len(f.sha256) == 64 and f.size > 0 for f in manifest.files)
+
+
+def test_fetch_into_empty_folder(manifest: Manifest, served: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    assert sorted(verify_folder(dest, manifest)) == sorted(FILES)
+    fetch_dataset(dest, manifest, timeout=5.0)
+    assert verify_folder(dest, manifest) == []
+    for rel in FILES:
+        assert (dest / rel).read_bytes() == (served / rel).read_bytes()
+    assert _leftovers(dest) == []
+
+
+def test_fetch_replaces_corrupt_local_file(manifest: Manifest, tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    fetch_dataset(dest, manifest, timeout=5.0)
+    original = (dest / "a.bmp").read_bytes()
+    (dest / "a.bmp").write_bytes(bytes([original[0] ^ 1]) + original[1:])
+    assert verify_folder(dest, manifest) == ["a.bmp"]
+    fetch_dataset(dest, manifest, timeout=5.0)
+    assert (dest / "a.bmp").read_bytes() == original
+
+
+def test_corrupted_served_file_raises(manifest: Manifest, served: Path, tmp_path: Path) -> None:
+    data = (served / "b.png").read_bytes()
+    (served / "b.png").write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+    dest = tmp_path / "dest"
+    entry = next(f for f in manifest.files if f.path == "b.png")
+    with pytest.raises(DataError, match="b.png") as info:
+        fetch_dataset(dest, manifest, timeout=5.0)
+    assert entry.sha256 in str(info.value)
+    assert download.sha256_file(served / "b.png") in str(info.value)
+    assert not (dest / "b.png").exists()
+    assert _leftovers(dest) == []
+
+
+def test_wrong_size_served_file_raises(manifest: Manifest, served: Path, tmp_path: Path) -> None:
+    (served / "a.bmp").write_bytes((served / "a.bmp").read_bytes() + b"extra")
+    dest = tmp_path / "dest"
+    with pytest.raises(DataError, match=r"a\.bmp.*more than"):
+        fetch_dataset(dest, manifest, timeout=5.0)
+    assert not (dest / "a.bmp").exists()
+    assert _leftovers(dest) == []
+
+
+def test_server_down_raises_unavailable(manifest: Manifest, tmp_path: Path) -> None:
+    url = _closed_port_url()
+    dest = tmp_path / "dest"
+    with pytest.raises(DatasetUnavailable, match=url):
+        fetch_dataset(dest, manifest, timeout=5.0, base_url=url)
+    assert not dest.exists()
+
+
+def test_interrupted_download_leaves_no_partial_file(manifest: Manifest, tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    with _serve(_Truncating) as url:
+        with pytest.raises(DatasetUnavailable, match="cannot download"):
+            fetch_dataset(dest, manifest, timeout=5.0, base_url=url)
+    assert not (dest / "a.bmp").exists()
+    assert _leftovers(dest) == []
+
+
+def test_ensure_strict_offline_raises(manifest: Manifest, tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    with pytest.raises(DatasetUnavailable) as info:
+        ensure_manifest(dest, manifest, strict=True, base_url=_closed_port_url(), timeout=5.0)
+    message = str(info.value)
+    assert "\n" not in message
+    assert str(dest) in message and "a.bmp" in message and "Copy or link" in message
+
+
+def test_ensure_offline_falls_back_to_sample(
+    manifest: Manifest, tmp_path: Path, sample_cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="ppcls_repro"):
+        source = ensure_manifest(
+            tmp_path / "dest", manifest, strict=False, base_url=_closed_port_url(), timeout=5.0
+        )
+    assert source.kind == "sample" and source.name == "Tiny"
+    assert source.path == sample_cache / "sample" / "eval"
+    assert len(list(source.path.glob("*.png"))) == len(SPLITS["eval"])
+    banner = "\n".join(r.getMessage() for r in caplog.records if r.name == "ppcls_repro")
+    assert "SAMPLE DATA IN USE" in banner and "NOT the paper's" in banner
+
+
+def test_ensure_without_download_uses_sample(
+    manifest: Manifest, tmp_path: Path, sample_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _forbid_network(monkeypatch)
+    source = ensure_manifest(tmp_path / "dest", manifest, strict=False, download=False)
+    assert source.kind == "sample"
+
+
+def test_ensure_downloads_then_real(manifest: Manifest, tmp_path: Path) -> None:
+    source = ensure_manifest(tmp_path / "dest", manifest, strict=True, timeout=5.0)
+    assert source.kind == "real" and source.path == tmp_path / "dest"
+    assert "downloaded 3 of 3" in source.note
+
+
+def test_ensure_complete_folder_needs_no_network(
+    manifest: Manifest, served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "dest"
+    shutil.copytree(served, dest)
+    _forbid_network(monkeypatch)
+    source = ensure_manifest(dest, manifest, strict=True)
+    assert source.kind == "real" and source.name == "Tiny"
+
+
+def test_sample_splits_are_disjoint_and_reused(sample_cache: Path) -> None:
+    train, evaluation = sample_images("train"), sample_images("eval")
+    train_names = {p.name for p in train.glob("*.png")}
+    eval_names = {p.name for p in evaluation.glob("*.png")}
+    assert len(train_names) == 6 and len(eval_names) == 3
+    assert not train_names & eval_names
+    for path in evaluation.glob("*.png"):
+        with Image.open(path) as image:
+            assert image.mode == "RGB" and min(image.size) >= 300
+    stamps = {p: p.stat().st_mtime_ns for p in evaluation.glob("*.png")}
+    sample_images("eval")
+    assert stamps == {p: p.stat().st_mtime_ns for p in evaluation.glob("*.png")}
+    with pytest.raises(DataError, match="unknown sample split"):
+        sample_images("test")
+
+
+def test_bad_manifest_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no manifest named"):
+        load_manifest("nope")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"name": "x"}')
+    with pytest.raises(DataError, match="broken.json.*lacks"):
+        read_manifest(broken)
+    unsafe = tmp_path / "unsafe.json"
+    entry = {"path": "../x.bmp", "url": "http://h/x", "sha256": "0" * 64, "size": 1}
+    fields = {"name": "x", "source": "s", "license": "l", "sample_split": "eval"}
+    unsafe.write_text(json.dumps({**fields, "files": [entry]}))
+    with pytest.raises(DataError, match="unsafe file path"):
+        read_manifest(unsafe)
+
+
+def test_shipped_manifests_match_shared_data(shared_data: Path, tmp_path: Path) -> None:
+    write_shipped_manifests(shared_data, out_dir=tmp_path)
+    for stem, spec in download.SHIPPED.items():
+        shipped = load_manifest(stem)
+        assert read_manifest(tmp_path / f"{stem}.json") == shipped
+        assert spec.name == shipped.name
+    # Cross-check against the independent checksum list that comes with the data.
+    sums = {}
+    for line in (shared_data / "SHA256SUMS").read_text().splitlines():
+        digest, rel = line.split(maxsplit=1)
+        sums[rel.removeprefix("./")] = digest
+    for manifest in (load_manifest("t91"), load_manifest("set5")):
+        for entry in manifest.files:
+            assert sums[f"{manifest.name}/{entry.path}"] == entry.sha256
+    assert len(load_manifest("t91").files) == 91 and len(load_manifest("set5").files) == 5
+
+
+def test_ensure_dataset_on_shared_set5(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "Set5"
+    shutil.copytree(shared_data / "Set5", dest)
+    (dest / "bird_GT.bmp").unlink()
+    with pytest.raises(DatasetUnavailable, match="bird_GT.bmp"):
+        ensure_dataset(dest, "set5", strict=True, base_url=_closed_port_url(), timeout=5.0)
+    shutil.copy2(shared_data / "Set5" / "bird_GT.bmp", dest / "bird_GT.bmp")
+    _forbid_network(monkeypatch)
+    source = ensure_dataset(dest, "Set5", strict=True)
+    assert source.kind == "real" and source.name == "Set5"
