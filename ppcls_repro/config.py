@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,20 @@ import yaml
 
 from ppcls_repro.registry import (DATASETS, EVALUATORS, LOSSES, LR_SCHEDULERS, MODELS,
                                   OPTIMIZERS, STEPS, ConfigError, check_kwargs, nearest)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads ``1e-3`` as a float (YAML 1.2), not as the string YAML 1.1 makes it."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+    list("-+0123456789."))
+
+
+def parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
 
 
 @dataclasses.dataclass
@@ -71,7 +86,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> dict[st
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        cfg = yaml.safe_load(path.read_text())
+        cfg = parse_yaml(path.read_text())
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {str(err).splitlines()[0]}") from None
     if not isinstance(cfg, dict):
@@ -87,7 +102,7 @@ def apply_override(cfg: dict[str, Any], item: str) -> None:
     if not sep or not key:
         raise ConfigError(f"override '{item}': expected KEY=VALUE, e.g. Global.epochs=10")
     try:
-        value = yaml.safe_load(raw)
+        value = parse_yaml(raw)
     except yaml.YAMLError:
         raise ConfigError(f"override '{item}': value is not valid YAML") from None
     parts = key.split(".")
@@ -140,7 +155,19 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
     _validate_loaders(cfg["DataLoader"])
     if "Metric" in cfg:
         EVALUATORS.check(cfg["Metric"], "Metric")
+    check_scales_agree(cfg)
     return cfg
+
+
+def check_scales_agree(cfg: dict[str, Any]) -> None:
+    """Every ``scale`` key (model, datasets, metric) must name the same factor."""
+    nodes = {"Arch": cfg.get("Arch"), "Metric": cfg.get("Metric")}
+    nodes.update({f"DataLoader.{s}.dataset": p["dataset"] for s, p in cfg["DataLoader"].items()})
+    scales = {f"{key}.scale": node["scale"] for key, node in nodes.items()
+              if isinstance(node, dict) and "scale" in node}
+    if len(set(scales.values())) > 1:
+        found = ", ".join(f"{k}={v}" for k, v in scales.items())
+        raise ConfigError(f"scale: the config disagrees with itself ({found}); override all of them")
 
 
 def validate_model_node(node: Any, key: str) -> None:

@@ -87,6 +87,9 @@ def set_weights_strict(model: paddle.nn.Layer, weights: dict[str, Any], source: 
         if shape != list(tensor.shape):
             raise CheckpointError(f"{source}: '{name}' has shape {shape} in the file but "
                                   f"{list(tensor.shape)} in the model (check the config, e.g. scale or channels)")
+        if "int" in str(tensor.dtype) and not np.array_equal(np.asarray(weights[name]), tensor.numpy()):
+            raise CheckpointError(f"{source}: '{name}' is {np.asarray(weights[name]).tolist()} in the file but "
+                                  f"{tensor.numpy().tolist()} in the config (e.g. weights trained for another scale)")
     model.set_state_dict(weights)
 
 

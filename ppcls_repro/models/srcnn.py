@@ -28,9 +28,12 @@ from ppcls_repro.registry import MODELS
 
 @MODELS.register
 class SRCNN(nn.Layer):
-    """Three-layer SRCNN; ``kernel_sizes=(9, 1, 5)`` and ``channels=(64, 32)`` is the 9-1-5 base model."""
+    """Three-layer SRCNN; ``kernel_sizes=(9, 1, 5)`` and ``channels=(64, 32)`` is the 9-1-5 base model.
 
-    def __init__(self, kernel_sizes: tuple[int, int, int] = (9, 1, 5),
+    ``scale`` is the upscaling factor the weights are trained for (the input is already upscaled).
+    """
+
+    def __init__(self, scale: int, kernel_sizes: tuple[int, int, int] = (9, 1, 5),
                  channels: tuple[int, int] = (64, 32), in_channels: int = 1,
                  init: Literal["paper", "kaiming"] = "paper",
                  pad_in_training: bool = False) -> None:
@@ -40,6 +43,9 @@ class SRCNN(nn.Layer):
         widths = (in_channels, *channels, in_channels)
         self.kernel_sizes = tuple(kernel_sizes)
         self.pad_in_training = pad_in_training
+        # The weights do not depend on the scale, but a model trained for x3 is wrong for x2:
+        # keeping it in the state dict lets loading refuse a checkpoint of another scale.
+        self.register_buffer("scale", paddle.to_tensor([scale], dtype="int64"), persistable=True)
         self.conv1, self.conv2, self.conv3 = (
             nn.Conv2D(widths[i], widths[i + 1], kernel_sizes[i], weight_attr=_weight_attr(init),
                       bias_attr=nn.initializer.Constant(0.0))

@@ -1,0 +1,71 @@
+import os
+
+import numpy as np
+import paddle
+import pytest
+
+from ppcls_repro.engine import checkpoint as ckpt
+from ppcls_repro.engine.checkpoint import (CheckpointError, atomic_save, load_file, optimizer_state,
+                                           set_optimizer_state, set_weights_strict)
+
+
+def test_interrupted_save_leaves_previous_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "latest.pdparams"
+    atomic_save({"w": paddle.ones([2])}, path)
+
+    def die(fd):
+        raise KeyboardInterrupt  # as if the process were killed between write and rename
+
+    monkeypatch.setattr(ckpt.os, "fsync", die)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_save({"w": paddle.zeros([2])}, path)
+    np.testing.assert_array_equal(load_file(path)["w"].numpy(), [1, 1])
+
+
+def test_truncated_checkpoint_is_a_clear_error(tmp_path):
+    path = tmp_path / "latest.pdckpt"
+    atomic_save({"w": paddle.ones([100])}, path)
+    path.write_bytes(path.read_bytes()[:50])
+    with pytest.raises(CheckpointError, match="cannot read checkpoint .*latest.pdckpt"):
+        load_file(path)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_file(tmp_path / "none.pdckpt")
+
+
+def test_optimizer_state_survives_a_model_built_elsewhere(tmp_path):
+    # Paddle names parameters by creation order (linear_0.w_0, linear_1.w_0, ...): the saved
+    # state must not depend on it. After loading, one more step must match exactly.
+    def make():
+        model = paddle.nn.Sequential(paddle.nn.Linear(3, 2), paddle.nn.Linear(2, 1))
+        return model, paddle.optimizer.Adam(learning_rate=0.1, parameters=model.parameters())
+
+    def step(model, opt):
+        (model(paddle.to_tensor([[1.0, -2.0, 3.0]])) ** 2).sum().backward()
+        opt.step()
+        opt.clear_grad()
+
+    model_a, opt_a = make()
+    step(model_a, opt_a)
+    atomic_save(optimizer_state(opt_a, model_a), tmp_path / "opt.pdckpt")  # as a checkpoint does
+    state = load_file(tmp_path / "opt.pdckpt")
+    assert any(k.startswith("0.weight_moment1") for k in state)
+    model_b, opt_b = make()
+    model_b.set_state_dict(model_a.state_dict())
+    set_optimizer_state(opt_b, model_b, state)
+    control, opt_control = make()  # same weights, fresh optimizer: must end elsewhere
+    control.set_state_dict(model_a.state_dict())
+    for model, opt in ((model_a, opt_a), (model_b, opt_b), (control, opt_control)):
+        step(model, opt)
+    for wa, wb in zip(model_a.parameters(), model_b.parameters()):
+        np.testing.assert_array_equal(wa.numpy(), wb.numpy())
+    assert not np.array_equal(control[0].weight.numpy(), model_a[0].weight.numpy())
+
+
+def test_strict_weights_reject_missing_extra_and_shapes():
+    model = paddle.nn.Linear(3, 2)
+    good = {k: v.clone() for k, v in model.state_dict().items()}
+    set_weights_strict(model, good, "x")
+    with pytest.raises(CheckpointError, match="missing"):
+        set_weights_strict(model, {"weight": good["weight"]}, "f.pdparams")
+    with pytest.raises(CheckpointError, match="'weight' has shape \\[4, 2\\] in the file"):
+        set_weights_strict(model, {**good, "weight": paddle.zeros([4, 2])}, "f.pdparams")

@@ -1,0 +1,139 @@
+"""End to end on tiny real images: train, checkpoints, resume, seeds, bad input."""
+import json
+from pathlib import Path
+
+import numpy as np
+import paddle
+import pytest
+
+from ppcls_repro.config import load_config
+from ppcls_repro.engine.checkpoint import CheckpointError, load_weights
+from ppcls_repro.engine.trainer import TrainingDiverged, evaluate, train
+
+SRCNN = Path(__file__).resolve().parents[2] / "configs" / "srcnn.yaml"
+
+
+def run(overrides: list[str], *extra: str) -> dict:
+    return train(load_config(SRCNN, [*overrides, *extra]))
+
+
+def losses_in(log: Path) -> list[str]:
+    return [line.split("loss: ")[1].split(",")[0] for line in log.read_text().splitlines() if "[Train]" in line]
+
+
+def test_training_writes_every_output(srcnn_overrides, tmp_path):
+    report = run(srcnn_overrides)
+    out = tmp_path / "run"
+    for name in ("train.log", "config.yaml", "metrics.json", "latest.pdparams", "latest.pdckpt",
+                 "best_model.pdparams", "best_model.pdckpt", "epoch_1.pdparams", "epoch_2.pdckpt"):
+        assert (out / name).is_file(), name
+    assert any((out / "vdl").iterdir())
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["paper"]["metrics"] == {"psnr": 32.39}
+    assert metrics["data"]["train"]["kind"] == "real" and metrics["epoch"] == 2
+    assert set(metrics["ours"]) == {"psnr", "ssim", "bicubic_psnr", "bicubic_ssim"}
+    assert len(metrics["per_item"]) == 4 and report["ours"] == metrics["ours"]
+    line = next(l for l in (out / "train.log").read_text().splitlines() if "[Train]" in l)
+    for field in ("Epoch 1/2", "Iter 1/3", "lr:", "loss:", "reader_cost:", "batch_cost:", "ips:", "eta:"):
+        assert field in line
+
+
+def test_resume_equals_uninterrupted_run(srcnn_overrides, tmp_path):
+    run(srcnn_overrides, f"Global.output_dir={tmp_path / 'full'}", "Global.epochs=3")
+    run(srcnn_overrides, f"Global.output_dir={tmp_path / 'cut'}", "Global.epochs=3",
+        "Global.max_iters_per_epoch=3")
+    # the interrupted run: two epochs, then resume from epoch_1 into a fresh directory
+    run(srcnn_overrides, f"Global.output_dir={tmp_path / 'resumed'}", "Global.epochs=3",
+        f"Global.checkpoints={tmp_path / 'cut' / 'epoch_1'}")
+    full = load_weights(tmp_path / "full" / "latest")
+    resumed = load_weights(tmp_path / "resumed" / "latest")
+    for name in full:
+        np.testing.assert_array_equal(full[name].numpy(), resumed[name].numpy(), err_msg=name)
+    assert losses_in(tmp_path / "full" / "train.log")[3:] == losses_in(tmp_path / "resumed" / "train.log")
+    state = paddle.load(str(tmp_path / "resumed" / "latest.pdckpt"))
+    assert state["progress"]["epoch"] == 3 and state["progress"]["global_iter"] == 9
+
+
+def test_same_seed_same_losses_other_seed_differs(srcnn_overrides, tmp_path):
+    for name, seed in (("a", 1), ("b", 1), ("c", 2)):
+        run(srcnn_overrides, f"Global.output_dir={tmp_path / name}", f"Global.seed={seed}")
+    a, b, c = (losses_in(tmp_path / n / "train.log") for n in "abc")
+    assert a == b and a != c
+
+
+def test_pretrained_with_wrong_shapes_fails(srcnn_overrides, tmp_path):
+    run(srcnn_overrides, "Global.epochs=1")
+    with pytest.raises(CheckpointError, match="conv1.weight' has shape"):
+        run(srcnn_overrides, f"Global.output_dir={tmp_path / 'b'}", "Arch.channels=[32, 32]",
+            f"Global.pretrained_model={tmp_path / 'run' / 'latest'}")
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(srcnn_overrides, tmp_path, monkeypatch):
+    run(srcnn_overrides, "Global.epochs=1")
+    good = (tmp_path / "run" / "latest.pdparams").read_bytes()
+    from ppcls_repro.engine import steps
+
+    original = steps.SupervisedStep.train_step
+    calls = {"n": 0}
+
+    def poisoned(self, batch):
+        calls["n"] += 1
+        result = original(self, batch)
+        return {"loss": float("nan")} if calls["n"] == 2 else result
+
+    monkeypatch.setattr(steps.SupervisedStep, "train_step", poisoned)
+    with pytest.raises(TrainingDiverged, match="at epoch 2, iteration 2"):
+        run(srcnn_overrides, f"Global.checkpoints={tmp_path / 'run' / 'latest'}")
+    assert (tmp_path / "run" / "latest.pdparams").read_bytes() == good
+
+
+def test_image_smaller_than_a_patch_is_named(srcnn_overrides, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(folder / "tiny.png")
+    with pytest.raises(ValueError, match=r"tiny.png: image 18x18 is smaller than a 33x33 sub-image"):
+        run(srcnn_overrides, f"DataLoader.Train.dataset.root={folder}")
+
+
+def test_unreadable_image_is_named(srcnn_overrides, tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "bad.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="bad.png"):
+        run(srcnn_overrides, f"DataLoader.Train.dataset.root={folder}")
+
+
+def test_missing_data_falls_back_to_labelled_sample_or_fails_strictly(srcnn_overrides, tmp_path):
+    missing = [f"DataLoader.Eval.dataset.root={tmp_path / 'nowhere'}", "DataLoader.Eval.dataset.manifest=set5",
+               "DataLoader.Eval.dataset.download=false"]
+    report = run(srcnn_overrides, *missing, "Global.epochs=1")
+    assert report["data"]["eval"]["kind"] == "sample" and report["data"]["data"] == "sample"
+    assert "SAMPLE DATA IN USE" in (tmp_path / "run" / "train.log").read_text()
+    with pytest.raises(ValueError, match="Set5 not available"):
+        run(srcnn_overrides, *missing, "Global.strict_data=true")
+
+
+def test_eval_tool_scores_weights_and_wrong_scale_fails(srcnn_overrides, tmp_path):
+    run(srcnn_overrides, "Global.epochs=1")
+    weights = f"Global.pretrained_model={tmp_path / 'run' / 'best_model'}"
+    report = evaluate(load_config(SRCNN, [*srcnn_overrides, weights]))
+    assert len(report["per_item"]) == 4
+    assert (tmp_path / "run" / "eval" / "metrics.json").is_file()
+    assert 20 < report["ours"]["bicubic_psnr"] < 40
+
+
+def test_weights_of_another_scale_are_refused(srcnn_overrides, tmp_path):
+    run(srcnn_overrides, "Global.epochs=1")
+    x2 = ["Arch.scale=2", "DataLoader.Train.dataset.scale=2", "DataLoader.Eval.dataset.scale=2", "Metric.scale=2"]
+    with pytest.raises(CheckpointError, match=r"'scale' is \[3\] in the file but \[2\] in the config"):
+        evaluate(load_config(SRCNN, [*srcnn_overrides, *x2,
+                                     f"Global.pretrained_model={tmp_path / 'run' / 'latest'}"]))
+
+
+def test_scales_must_agree_within_a_config(srcnn_overrides):
+    from ppcls_repro.registry import ConfigError
+
+    with pytest.raises(ConfigError, match="scale: the config disagrees with itself"):
+        load_config(SRCNN, [*srcnn_overrides, "Metric.scale=2"])

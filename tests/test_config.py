@@ -1,0 +1,75 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ppcls_repro.config import apply_override, load_config
+from ppcls_repro.registry import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+SRCNN = REPO / "configs" / "srcnn.yaml"
+
+
+def test_srcnn_config_loads_with_defaults():
+    cfg = load_config(SRCNN)
+    assert cfg["Arch"]["name"] == "SRCNN"
+    assert cfg["Step"] == {"name": "SupervisedStep"}
+    assert cfg["DataLoader"]["Train"]["loader"]["num_workers"] == 0
+    assert cfg["Global"]["max_iters_per_epoch"] is None  # filled default
+
+
+def test_overrides_are_parsed_as_yaml():
+    cfg = load_config(SRCNN, ["Global.epochs=5", "DataLoader.Train.sampler.batch_size=64",
+                              "Optimizer.lr.learning_rate=1e-3", "Arch.kernel_sizes=[9,5,5]",
+                              "Global.checkpoints=null"])
+    assert cfg["Global"]["epochs"] == 5
+    assert cfg["DataLoader"]["Train"]["sampler"]["batch_size"] == 64
+    assert cfg["Optimizer"]["lr"]["learning_rate"] == pytest.approx(1e-3)
+    assert cfg["Arch"]["kernel_sizes"] == [9, 5, 5]
+
+
+def test_override_into_list_by_index():
+    cfg = {"A": {"b": [1, {"c": 2}]}}
+    apply_override(cfg, "A.b.1.c=3")
+    apply_override(cfg, "A.b.0=7")
+    assert cfg == {"A": {"b": [7, {"c": 3}]}}
+    with pytest.raises(ConfigError, match="not an index"):
+        apply_override(cfg, "A.b.5=1")
+
+
+@pytest.mark.parametrize("override,message", [
+    ("Global.epoch=3", r"Global.epoch: unknown key \(did you mean epochs"),
+    ("Global.epochs=three", r"Global.epochs: expected int, got str"),
+    ("Arch.name=SRCN", r"Arch.name: unknown model 'SRCN' \(did you mean SRCNN"),
+    ("Arch.chanels=[1,2]", r"Arch.chanels: unknown key \(did you mean channels"),
+    ("Globl.epochs=3", r"Globl: unknown section \(did you mean Global"),
+    ("DataLoader.Train.sampler.batch_sise=3", r"batch_sise: unknown key \(did you mean batch_size"),
+    ("Optimizer.lr.name=Cosin", r"Optimizer.lr.name: unknown lr scheduler 'Cosin'"),
+    ("Optimizer.param_lr.conv9=0.1", None),  # a bad prefix is caught when the model is built
+    ("Metric.scale=x", r"Metric.scale: expected int"),
+    ("Global.epochs", r"expected KEY=VALUE"),
+])
+def test_config_errors_name_the_key(override, message):
+    if message is None:
+        load_config(SRCNN, [override])
+        return
+    with pytest.raises(ConfigError, match=message):
+        load_config(SRCNN, [override])
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("Global: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_cli_error_is_one_line_without_traceback():
+    proc = subprocess.run([sys.executable, "tools/train.py", "-c", str(SRCNN), "-o", "Global.epoch=3"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert lines == [lines[0]] and lines[0].startswith("error: Global.epoch: unknown key"), proc.stderr
