@@ -47,6 +47,10 @@ class GlobalConfig:
     higher_is_better: bool = True
     checkpoints: str | None = None  # resume from this checkpoint prefix (e.g. output/srcnn/latest)
     pretrained_model: str | None = None  # load these weights (prefix or .pdparams); shapes must match
+    # Training only: load just the entries whose names start with these prefixes (shapes still must
+    # match); the rest keep their initialisation. FSRCNN's x2/x4 take every layer but the deconvolution
+    # (and the scale buffer) from the x3 model. Evaluation always loads the whole model.
+    pretrained_prefixes: list[str] | None = None
     strict_data: bool = False  # a missing dataset is an error instead of a labelled sample run
     use_visualdl: bool = True
     num_vdl_images: int = 3  # eval images shown as panels in VisualDL
@@ -76,8 +80,19 @@ class PaperConfig:
     baseline: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass
+class ExportConfig:
+    """The ``Export`` section, read by ``tools/export_model.py`` (see ``ppcls_repro/deploy/export.py``).
+
+    How a network is traced (input spec, task) is stated by the model's ``export_spec()``; the
+    config only says where to write and sets options of the pre/post-processing it needs.
+    """
+    save_dir: str | None = None  # default: <Global.output_dir>/inference
+    pipeline: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. {tile_size: 256}
+
+
 SECTIONS = ("Global", "Paper", "Step", "Arch", "Loss", "Optimizer", "DataLoader", "Metric", "Export")
-OPTIMIZER_OWN_KEYS = ("lr", "param_lr")
+OPTIMIZER_OWN_KEYS = ("lr", "param_lr", "trainable")
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -147,6 +162,7 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
         if required not in cfg:
             raise ConfigError(f"{required}: missing section")
     cfg["Global"] = fill_dataclass(GlobalConfig, cfg["Global"], "Global")
+    check_pretrained_prefixes(cfg["Global"])
     cfg["Paper"] = fill_dataclass(PaperConfig, cfg.get("Paper") or {}, "Paper")
     cfg.setdefault("Step", {"name": "SupervisedStep"})
     step_cls = STEPS.get(cfg["Step"].get("name", ""), "Step.name")
@@ -155,6 +171,7 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
     _validate_loaders(cfg["DataLoader"])
     if "Metric" in cfg:
         EVALUATORS.check(cfg["Metric"], "Metric")
+    cfg["Export"] = fill_dataclass(ExportConfig, cfg.get("Export") or {}, "Export")
     check_scales_agree(cfg)
     return cfg
 
@@ -168,6 +185,18 @@ def check_scales_agree(cfg: dict[str, Any]) -> None:
     if len(set(scales.values())) > 1:
         found = ", ".join(f"{k}={v}" for k, v in scales.items())
         raise ConfigError(f"scale: the config disagrees with itself ({found}); override all of them")
+
+
+def check_pretrained_prefixes(g: dict[str, Any]) -> None:
+    """``Global.pretrained_prefixes`` needs weights to take them from, and at least one prefix."""
+    prefixes = g["pretrained_prefixes"]
+    if prefixes is None:
+        return
+    if not prefixes:
+        raise ConfigError("Global.pretrained_prefixes: empty list; give prefixes (e.g. [extract, shrink]) or null")
+    if not g["pretrained_model"]:
+        raise ConfigError("Global.pretrained_prefixes: set but Global.pretrained_model is null; give the weights "
+                          "to take them from, or set both to null")
 
 
 def validate_model_node(node: Any, key: str) -> None:
@@ -191,6 +220,11 @@ def validate_optimizer_node(node: Any, key: str) -> None:
     if not isinstance(param_lr, dict) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in param_lr.values()):
         raise ConfigError(f"{key}.param_lr: expected a mapping of parameter-name prefix -> lr multiplier")
+    trainable = node.get("trainable")
+    if trainable is not None and (not isinstance(trainable, list) or not trainable
+                                  or not all(isinstance(v, str) and v for v in trainable)):
+        raise ConfigError(f"{key}.trainable: expected a non-empty list of parameter-name prefixes "
+                          f"(e.g. [deconv]) or null, got {trainable!r}")
 
 
 def _validate_loaders(node: Any) -> None:
@@ -206,7 +240,7 @@ def _validate_loaders(node: Any) -> None:
             if sub not in ("dataset", "sampler", "loader"):
                 raise ConfigError(f"{key}.{sub}: unknown key{nearest(sub, ('dataset', 'sampler', 'loader'))}; "
                                   "valid: dataset, sampler, loader")
-        DATASETS.check(part["dataset"], f"{key}.dataset", extra=("strict",))
+        DATASETS.check(part["dataset"], f"{key}.dataset", extra=("strict", "seed"))
         part["sampler"] = fill_dataclass(SamplerConfig, part.get("sampler") or {}, f"{key}.sampler")
         part["loader"] = fill_dataclass(LoaderConfig, part.get("loader") or {}, f"{key}.loader")
 

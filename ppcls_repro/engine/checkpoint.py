@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import paddle
 
+from ppcls_repro.registry import ConfigError
+
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be used; the message names the file."""
@@ -83,14 +85,41 @@ def set_weights_strict(model: paddle.nn.Layer, weights: dict[str, Any], source: 
         raise CheckpointError(f"{source}: weights do not fit the model: missing {missing[:5]}, "
                               f"unexpected {extra[:5]}")
     for name, tensor in own.items():
-        shape = list(weights[name].shape)
-        if shape != list(tensor.shape):
-            raise CheckpointError(f"{source}: '{name}' has shape {shape} in the file but "
-                                  f"{list(tensor.shape)} in the model (check the config, e.g. scale or channels)")
-        if "int" in str(tensor.dtype) and not np.array_equal(np.asarray(weights[name]), tensor.numpy()):
-            raise CheckpointError(f"{source}: '{name}' is {np.asarray(weights[name]).tolist()} in the file but "
-                                  f"{tensor.numpy().tolist()} in the config (e.g. weights trained for another scale)")
+        _check_entry(name, tensor, weights[name], source)
     model.set_state_dict(weights)
+
+
+def set_weights_partial(model: paddle.nn.Layer, weights: dict[str, Any], prefixes: list[str], source: str,
+                        key: str = "Global.pretrained_prefixes") -> list[str]:
+    """Load only the model entries whose names start with one of ``prefixes``; return their names.
+
+    Every such entry must be in the file with the same shape (and, for integer buffers, the same
+    value); the other entries keep their values. FSRCNN's scale transfer takes every layer but the
+    deconvolution (and the ``scale`` buffer) from the x3 weights.
+    """
+    own = model.state_dict()
+    for prefix in prefixes:
+        if not any(name.startswith(prefix) for name in own):
+            raise ConfigError(f"{key}.{prefix}: no weight of the model starts with it; weights: {', '.join(own)}")
+    taken = [name for name in own if any(name.startswith(prefix) for prefix in prefixes)]
+    missing = [name for name in taken if name not in weights]
+    if missing:
+        raise CheckpointError(f"{source}: weights do not fit the model: missing {missing[:5]} (asked for by {key})")
+    for name in taken:
+        _check_entry(name, own[name], weights[name], source)
+    for name in taken:
+        own[name].set_value(np.asarray(weights[name]).astype(own[name].numpy().dtype))
+    return taken
+
+
+def _check_entry(name: str, tensor: paddle.Tensor, value: Any, source: str) -> None:
+    shape = list(value.shape)
+    if shape != list(tensor.shape):
+        raise CheckpointError(f"{source}: '{name}' has shape {shape} in the file but "
+                              f"{list(tensor.shape)} in the model (check the config, e.g. scale or channels)")
+    if "int" in str(tensor.dtype) and not np.array_equal(np.asarray(value), tensor.numpy()):
+        raise CheckpointError(f"{source}: '{name}' is {np.asarray(value).tolist()} in the file but "
+                              f"{tensor.numpy().tolist()} in the config (e.g. weights trained for another scale)")
 
 
 def optimizer_state(optimizer: paddle.optimizer.Optimizer, model: paddle.nn.Layer) -> dict[str, Any]:

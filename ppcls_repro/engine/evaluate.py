@@ -52,7 +52,9 @@ class SuperResolutionEvaluator:
 
     def _score(self, pred: np.ndarray, batch: dict[str, Any], i: int) -> tuple[dict[str, Any], np.ndarray]:
         hr = batch["target"][i, 0].numpy() * 255.0
-        bic = batch["input"][i, 0].numpy() * 255.0
+        # SRCNN's input is the bicubic image itself; a net fed the small LR image (FSRCNN) gets the
+        # bicubic baseline from the dataset's "bicubic" key.
+        bic = batch["bicubic" if "bicubic" in batch else "input"][i, 0].numpy() * 255.0
         out = pred * 255.0
         psnr, ssim = score_sr(out, hr, self.scale)
         bic_psnr, bic_ssim = score_sr(bic, hr, self.scale)

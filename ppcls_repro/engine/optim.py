@@ -5,7 +5,7 @@ papers share one loop; epoch boundaries are converted with ``steps_per_epoch``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import paddle
 from paddle.optimizer import lr as lr_lib
@@ -47,15 +47,23 @@ def Constant(learning_rate: float, steps_per_epoch: int, epochs: int) -> lr_lib.
 @LR_SCHEDULERS.register
 def Piecewise(learning_rate: float, steps_per_epoch: int, epochs: int,
               decay_epochs: list[float] | None = None, decay_iters: list[int] | None = None,
-              gamma: float = 0.1, warmup_iters: int = 0, warmup_lr: float = 0.0) -> lr_lib.LRScheduler:
+              gamma: float = 0.1, warmup_iters: int = 0, warmup_lr: float = 0.0,
+              warmup_mode: Literal["linear", "constant"] = "linear") -> lr_lib.LRScheduler:
     """Multiply the lr by ``gamma`` at each boundary (given in epochs or in iterations).
 
-    ``warmup_iters``/``warmup_lr`` hold a constant low lr first (ResNet-110's 0.01 for ~400 iterations).
+    Warm-up over the first ``warmup_iters``: ``linear`` ramps from ``warmup_lr`` to ``learning_rate``
+    and then starts the piecewise schedule (its boundaries shift by ``warmup_iters``);
+    ``constant`` holds ``warmup_lr`` and keeps the boundaries where they are (ResNet-110's 0.01
+    for the first ~400 iterations, then 0.1, /10 at 32k and 48k).
     """
     if (decay_epochs is None) == (decay_iters is None):
         raise ConfigError("Optimizer.lr: give exactly one of decay_epochs, decay_iters")
     bounds = decay_iters if decay_iters is not None else [round(e * steps_per_epoch) for e in decay_epochs]
     values = [learning_rate * gamma ** i for i in range(len(bounds) + 1)]
+    if warmup_mode == "constant" and warmup_iters > 0:
+        if bounds and warmup_iters >= bounds[0]:
+            raise ConfigError(f"Optimizer.lr.warmup_iters: {warmup_iters} must end before the first decay at {bounds[0]}")
+        return lr_lib.PiecewiseDecay(boundaries=[warmup_iters, *bounds], values=[warmup_lr, *values])
     schedule = lr_lib.PiecewiseDecay(boundaries=list(bounds), values=values)
     return _with_warmup(schedule, learning_rate, warmup_iters, warmup_lr)
 
@@ -78,11 +86,14 @@ def _with_warmup(schedule: lr_lib.LRScheduler, learning_rate: float, iters: int,
 
 def build_optimizer(node: dict[str, Any], model: paddle.nn.Layer, steps_per_epoch: int,
                     epochs: int, key: str = "Optimizer") -> tuple[paddle.optimizer.Optimizer, lr_lib.LRScheduler]:
-    """Build the optimizer and its schedule for ``model``; ``param_lr`` sets per-layer lr multipliers."""
+    """Build the optimizer and its schedule for ``model``; ``param_lr`` sets per-layer lr multipliers,
+    ``trainable`` (prefixes) freezes every other parameter."""
     schedule = LR_SCHEDULERS.build(node["lr"], f"{key}.lr", steps_per_epoch=steps_per_epoch, epochs=epochs)
     set_lr_multipliers(model, node.get("param_lr") or {}, f"{key}.param_lr")
+    if node.get("trainable"):
+        freeze_all_but(model, node["trainable"], f"{key}.trainable")
     params = [p for p in model.parameters() if not p.stop_gradient]
-    own = {k: v for k, v in node.items() if k not in ("lr", "param_lr")}
+    own = {k: v for k, v in node.items() if k not in ("lr", "param_lr", "trainable")}
     return OPTIMIZERS.build(own, key, parameters=params, learning_rate=schedule), schedule
 
 
@@ -96,3 +107,18 @@ def set_lr_multipliers(model: paddle.nn.Layer, multipliers: dict[str, float], ke
                               f"parameters: {', '.join(names)}")
         for param in hits:
             param.optimize_attr["learning_rate"] = float(factor)
+
+
+def freeze_all_but(model: paddle.nn.Layer, prefixes: list[str], key: str) -> None:
+    """Train only parameters whose name starts with a prefix (FSRCNN's transfer: ``[deconv]``).
+
+    The others get ``stop_gradient`` (no gradient is computed for them, and ``build_optimizer``
+    leaves them out of the optimizer, so neither updates nor weight decay can move them).
+    """
+    names = [name for name, _ in model.named_parameters()]
+    for prefix in prefixes:
+        if not any(name.startswith(prefix) for name in names):
+            raise ConfigError(f"{key}.{prefix}: no parameter name starts with it; parameters: {', '.join(names)}")
+    for name, param in model.named_parameters():
+        if not any(name.startswith(prefix) for prefix in prefixes):
+            param.stop_gradient = True

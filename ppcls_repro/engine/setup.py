@@ -8,6 +8,7 @@ import numpy as np
 import paddle
 from paddle.io import BatchSampler, DataLoader, Dataset
 
+from ppcls_repro.engine.distributed import ShardedBatchSampler, world_size
 from ppcls_repro.engine.logger import get_logger
 from ppcls_repro.registry import DATASETS, EVALUATORS
 
@@ -27,10 +28,13 @@ def select_device(device: str) -> str:
 
 
 def build_dataset(cfg: dict[str, Any], split: str, strict: bool) -> Dataset:
-    """Build ``DataLoader.<split>.dataset``; datasets that can fall back to a sample take ``strict``."""
+    """Build ``DataLoader.<split>.dataset``; datasets that can fall back to a sample take ``strict``,
+    datasets with random augmentation take ``seed`` (``Global.seed``, see ``data/transforms.py``)."""
     node = cfg["DataLoader"][split]["dataset"]
     target = DATASETS.get(node["name"], f"DataLoader.{split}.dataset.name")
-    extra = {"strict": strict} if "strict" in inspect.signature(target).parameters else {}
+    params = inspect.signature(target).parameters
+    supplied = {"strict": strict, "seed": cfg["Global"]["seed"]}
+    extra = {k: v for k, v in supplied.items() if k in params}
     return DATASETS.build(node, f"DataLoader.{split}.dataset", **extra)
 
 
@@ -62,8 +66,10 @@ class SeededBatchSampler(BatchSampler):
         return full + (1 if rest and not self.drop_last else 0)
 
 
-def build_loader(dataset: Dataset, part: dict[str, Any], seed: int) -> DataLoader:
-    sampler = SeededBatchSampler(dataset, seed=seed, **part["sampler"])
+def build_loader(dataset: Dataset, part: dict[str, Any], seed: int, shard: bool = True) -> DataLoader:
+    """A loader over ``dataset``; with several processes (and ``shard``) each reads its own shard."""
+    sampler_cls = ShardedBatchSampler if shard and world_size() > 1 else SeededBatchSampler
+    sampler = sampler_cls(dataset, seed=seed, **part["sampler"])
     workers = part["loader"]["num_workers"]
     return DataLoader(dataset, batch_sampler=sampler, num_workers=workers,
                       use_shared_memory=part["loader"]["use_shared_memory"],

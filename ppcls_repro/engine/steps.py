@@ -13,7 +13,7 @@ import paddle
 from ppcls_repro.config import validate_loss_node, validate_model_node, validate_optimizer_node
 from ppcls_repro.engine.checkpoint import optimizer_state, set_optimizer_state, set_weights_strict
 from ppcls_repro.engine.optim import build_optimizer
-from ppcls_repro.registry import LOSSES, MODELS, STEPS
+from ppcls_repro.registry import LOSSES, MODELS, STEPS, ConfigError
 
 
 @STEPS.register
@@ -61,11 +61,15 @@ class SupervisedStep:
     def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
         pred = self.model(batch["input"])
         loss = self.loss(pred, batch["target"])
+        self._update(loss)
+        return {"loss": float(loss)}
+
+    def _update(self, loss: paddle.Tensor) -> None:
+        """Backpropagate ``loss``, step the optimizer and the (per-iteration) schedule."""
         loss.backward()
         self.optimizer.step()
         self.optimizer.clear_grad()
         self.scheduler.step()
-        return {"loss": float(loss)}
 
     def weights(self) -> dict[str, Any]:
         return self.model.state_dict()
@@ -81,3 +85,27 @@ class SupervisedStep:
         self.load_weights(weights, source)
         set_optimizer_state(self.optimizer, self.model, state["optimizer"])
         self.scheduler.set_state_dict(state["scheduler"])
+
+
+@STEPS.register
+class RetrievalStep(SupervisedStep):
+    """Two modalities in, a composite loss over pairs (DSCMR).
+
+    ``loss(*model(batch['input'], batch['text']), batch['target'])``: the model maps paired image and
+    text features into a common space (and a label space); the loss returns a dict whose ``loss`` is
+    minimised and whose other entries (e.g. DSCMR's ``j1``, ``j2``, ``j3``) are logged. Everything else
+    (one model, one optimizer, checkpoints, resume) is ``SupervisedStep``'s.
+    """
+
+    @staticmethod
+    def validate_config(cfg: dict[str, Any]) -> None:
+        SupervisedStep.validate_config(cfg)
+        model = MODELS.get(cfg["Arch"]["name"], "Arch.name")
+        if not all(hasattr(model, name) for name in ("encode_image", "encode_text")):
+            raise ConfigError(f"Arch.name: RetrievalStep needs a two-modality model with encode_image and "
+                              f"encode_text; '{cfg['Arch']['name']}' lacks them")
+
+    def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
+        terms = self.loss(*self.model(batch["input"], batch["text"]), batch["target"])
+        self._update(terms["loss"])
+        return {name: float(value) for name, value in terms.items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import time
 from pathlib import Path
@@ -17,8 +18,9 @@ import numpy as np
 import paddle
 
 from ppcls_repro.config import save_config
+from ppcls_repro.engine import distributed
 from ppcls_repro.engine.checkpoint import (load_resume_state, load_weights, save_checkpoint,
-                                           seed_everything)
+                                           seed_everything, set_weights_partial)
 from ppcls_repro.engine.evaluate import EvalResult
 from ppcls_repro.engine.logger import VisualDLWriter, get_logger, setup_logging
 from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, data_summary,
@@ -43,21 +45,27 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     """Run a whole training as configured; returns the final metrics (also in metrics.json)."""
     g = cfg["Global"]
     out = Path(g["output_dir"])
-    log = setup_logging(out / "train.log")
-    save_config(cfg, out / "config.yaml")
+    main = distributed.is_main_process()  # with several processes, rank 0 alone writes files
+    log = setup_logging(out / "train.log" if main else None)
+    log.setLevel(logging.INFO if main else logging.WARNING)
+    if main:
+        save_config(cfg, out / "config.yaml")
     select_device(g["device"])
+    distributed.init_if_launched()  # a no-op unless started by paddle.distributed.launch
     seed_everything(g["seed"])
 
     train_set = build_dataset(cfg, "Train", strict=g["strict_data"])
     eval_set = build_dataset(cfg, "Eval", strict=g["strict_data"]) if "Eval" in cfg["DataLoader"] else None
+    evaluator = build_evaluator(cfg)
     loader = build_loader(train_set, cfg["DataLoader"]["Train"], seed=g["seed"])
-    eval_loader = build_loader(eval_set, cfg["DataLoader"]["Eval"], seed=g["seed"]) if eval_set else None
+    eval_loader = build_loader(eval_set, cfg["DataLoader"]["Eval"], seed=g["seed"],
+                               shard=_gathers(evaluator)) if eval_set else None
     iters = len(loader) if g["max_iters_per_epoch"] is None else min(len(loader), g["max_iters_per_epoch"])
     step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=iters)
-    evaluator = build_evaluator(cfg)
+    distributed.wrap_data_parallel(step)
     data = data_summary(train_set, eval_set)
 
-    vdl = VisualDLWriter(out / "vdl" if g["use_visualdl"] else None)
+    vdl = VisualDLWriter(out / "vdl" if g["use_visualdl"] and main else None)
     progress = _restore(step, g)
     if progress.epoch == 0:
         vdl.text("data", json.dumps(data))
@@ -88,7 +96,13 @@ def _restore(step: Any, g: dict[str, Any]) -> Progress:
         progress = Progress(**state["progress"])
         log.info(f"resumed from {g['checkpoints']} at epoch {progress.epoch}")
         return progress
-    if g["pretrained_model"]:
+    if g["pretrained_model"] and g["pretrained_prefixes"]:
+        taken = set_weights_partial(step.eval_model, load_weights(g["pretrained_model"]), g["pretrained_prefixes"],
+                                    source=str(g["pretrained_model"]))
+        names = ", ".join(f"{prefix}*" for prefix in g["pretrained_prefixes"])
+        log.info(f"loaded {len(taken)} entries ({names}) from {g['pretrained_model']}; "
+                 f"the others keep their initialisation")
+    elif g["pretrained_model"]:
         step.load_weights(load_weights(g["pretrained_model"]), source=str(g["pretrained_model"]))
         log.info(f"loaded pretrained weights {g['pretrained_model']}")
     return Progress()
@@ -98,8 +112,9 @@ def _train_one_epoch(step: Any, loader: Any, epoch: int, iters: int, progress: P
                      g: dict[str, Any], vdl: VisualDLWriter) -> None:
     log = get_logger()
     step.train()
-    if hasattr(loader.batch_sampler, "set_epoch"):
-        loader.batch_sampler.set_epoch(epoch)
+    for part in (loader.batch_sampler, loader.dataset):  # batch order; per-sample augmentation
+        if hasattr(part, "set_epoch"):
+            part.set_epoch(epoch)
     reader_cost = batch_cost = 0.0
     samples = 0
     total_iters = g["epochs"] * iters
@@ -162,7 +177,14 @@ def _report_eval(result: EvalResult, epoch: int, progress: Progress, step: Any, 
         log.info(f"[Eval][Epoch {epoch}] new best {key}: {value:.4f}, saved {out / 'best_model'}")
 
 
+def _gathers(evaluator: Any) -> bool:
+    """Whether an evaluator combines the shards of several processes (else each scores all)."""
+    return bool(getattr(evaluator, "gathers_across_ranks", False))
+
+
 def _save(prefix: Path, step: Any, progress: Progress) -> None:
+    if not distributed.is_main_process():
+        return
     save_checkpoint(prefix, step.weights(),
                     {"step": step.state_dict(), "progress": dataclasses.asdict(progress)})
 
@@ -183,6 +205,8 @@ def _write_metrics(out: Path, cfg: dict[str, Any], data: dict[str, Any], result:
 
 
 def write_json(path: Path, obj: Any) -> None:
+    if not distributed.is_main_process():
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=2, default=_jsonable) + "\n")
 
@@ -206,14 +230,18 @@ def evaluate(cfg: dict[str, Any]) -> dict[str, Any]:
     if "Eval" not in cfg["DataLoader"] or "Metric" not in cfg:
         raise ConfigError("DataLoader.Eval and Metric: both are required for evaluation")
     out = Path(g["output_dir"]) / "eval"
-    log = setup_logging(out / "eval.log")
+    main = distributed.is_main_process()
+    log = setup_logging(out / "eval.log" if main else None)
+    log.setLevel(logging.INFO if main else logging.WARNING)
     select_device(g["device"])
+    distributed.init_if_launched()
     seed_everything(g["seed"])
     eval_set = build_dataset(cfg, "Eval", strict=g["strict_data"])
-    loader = build_loader(eval_set, cfg["DataLoader"]["Eval"], seed=g["seed"])
+    evaluator = build_evaluator(cfg)
+    loader = build_loader(eval_set, cfg["DataLoader"]["Eval"], seed=g["seed"], shard=_gathers(evaluator))
     step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=1)
     step.load_weights(load_weights(g["pretrained_model"]), source=str(g["pretrained_model"]))
-    result = build_evaluator(cfg)(step.eval_model, loader)
+    result = evaluator(step.eval_model, loader)
     log.info(f"weights: {g['pretrained_model']}")
     for line in format_table(result):
         log.info(line)

@@ -22,6 +22,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from ppcls_repro.deploy.spec import ExportSpec
 from ppcls_repro.layers.bias import add_channel_bias
 from ppcls_repro.registry import MODELS
 
@@ -42,6 +43,7 @@ class SRCNN(nn.Layer):
             raise ValueError(f"SRCNN kernel sizes must be odd to keep the centre aligned, got {kernel_sizes}")
         widths = (in_channels, *channels, in_channels)
         self.kernel_sizes = tuple(kernel_sizes)
+        self.in_channels = in_channels
         self.pad_in_training = pad_in_training
         # The weights do not depend on the scale, but a model trained for x3 is wrong for x2:
         # keeping it in the state dict lets loading refuse a checkpoint of another scale.
@@ -64,6 +66,19 @@ class SRCNN(nn.Layer):
             if i < 2:
                 x = F.relu(x)
         return x
+
+    def export_spec(self) -> ExportSpec:
+        """Exported in eval mode (zero-padded convs, output the input's size): batch, height and
+        width are dynamic. The net sees the bicubic-upscaled image in [0, 1]: the BT.601 luminance
+        (the paper) when ``in_channels`` is 1, RGB when it is 3. A pixel depends on input pixels
+        within ``border`` of it, so tiles overlapping by ``border`` reproduce the whole image."""
+        if self.in_channels not in (1, 3):
+            raise ValueError(f"SRCNN with in_channels={self.in_channels} has no image pipeline (1: Y, 3: RGB)")
+        scale = int(self.scale.numpy()[0])
+        return ExportSpec(
+            inputs=[paddle.static.InputSpec([None, self.in_channels, None, None], "float32", "image")],
+            pipeline={"name": "SuperResolution", "scale": scale, "upsample_input": True, "halo": self.border,
+                      "net_input": "y_bt601" if self.in_channels == 1 else "rgb", "value_range": [0.0, 1.0]})
 
 
 def _weight_attr(init: str) -> paddle.ParamAttr:

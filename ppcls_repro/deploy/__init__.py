@@ -1,0 +1,11 @@
+"""Deployment: export a trained network as a static graph and run it with Paddle Inference.
+
+- ``spec.py``: ``ExportSpec``, what a model states about how it is exported (its ``export_spec()``).
+- ``export.py``: config + weights -> ``paddle.jit`` static model + ``pipeline.json``, checked against dygraph.
+- ``predictor.py``: ``paddle.inference`` predictors for CPU (oneDNN, threads) and GPU (TensorRT, fp16).
+- ``pipeline.py``: the pre/post-processing registry (``PIPELINES``), image reading, the inference loop.
+- ``infer.py``: what ``tools/infer.py`` does (predictor + pipeline over files, benchmark).
+- ``tiling.py``: overlapping tiles for fully convolutional nets, so memory stays bounded.
+- ``sr.py``: the super-resolution pipeline (SRCNN, FSRCNN).
+- ``benchmark.py``: latency timing shared by ``tools/infer.py --benchmark`` and ``tools/benchmark_latency.py``.
+"""

@@ -1,0 +1,154 @@
+"""Export: config + trained weights -> a static model that Paddle Inference runs without the config.
+
+``export_model(cfg)`` builds the configured network (the step's ``eval_model``), loads
+``Global.pretrained_model`` strictly, asks the model for its ``export_spec()``, traces it with
+``paddle.jit.to_static`` + ``InputSpec`` and saves it with ``paddle.jit.save`` as
+``<save_dir>/inference.json`` (PIR program; ``.pdmodel`` on a legacy-IR Paddle) and
+``inference.pdiparams``, then writes ``pipeline.json``: the input names and shapes, and the
+pre/post-processing node that ``tools/infer.py`` builds. Before returning it runs the saved model
+through ``paddle.inference`` on example inputs and checks it equals the dygraph network.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import paddle
+
+from ppcls_repro.deploy.pipeline import FORMAT_VERSION, PIPELINE_FILE
+from ppcls_repro.deploy.predictor import MODEL_PREFIX, Predictor, PredictorOptions, find_model_files
+from ppcls_repro.deploy.spec import ExportSpec
+from ppcls_repro.engine.checkpoint import load_weights
+from ppcls_repro.engine.logger import get_logger
+from ppcls_repro.registry import PIPELINES, STEPS, ConfigError
+
+# A static model whose output differs from dygraph by more than this (relative to the output's
+# magnitude, at least 1) is reported as a failed export; float reordering stays far below it.
+VERIFY_TOLERANCE = 1e-4
+
+
+class ExportError(ConfigError):
+    """The model cannot be exported as configured, or the export does not match the dygraph net."""
+
+
+@dataclasses.dataclass
+class ExportResult:
+    save_dir: Path
+    files: list[Path]
+    max_abs_diff: float  # static (paddle.inference) vs dygraph on the example inputs
+
+
+def build_network(cfg: dict[str, Any], weights: dict[str, Any] | None, source: str) -> paddle.nn.Layer:
+    """The configured network in eval mode, with ``weights`` loaded strictly (None: as initialised)."""
+    step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=1)
+    if weights is not None:
+        step.load_weights(weights, source=source)
+    net = step.eval_model
+    net.eval()
+    return net
+
+
+def export_spec_of(net: paddle.nn.Layer, cfg: dict[str, Any]) -> ExportSpec:
+    if not callable(getattr(net, "export_spec", None)):
+        raise ExportError(f"Arch.name: {type(net).__name__} has no export_spec(); it cannot be exported yet")
+    try:
+        spec = net.export_spec()
+    except ValueError as err:
+        raise ExportError(f"Arch: {err}") from None
+    user = cfg.get("Export", {}).get("pipeline") or {}
+    fixed = sorted(set(user) & (set(spec.pipeline) - {"name"}))
+    if fixed:
+        raise ExportError(f"Export.pipeline.{fixed[0]}: set by the model ({type(net).__name__}.export_spec), "
+                          "not by the config")
+    spec.pipeline = {**spec.pipeline, **user}
+    PIPELINES.check(spec.pipeline, "Export.pipeline")
+    return spec
+
+
+def save_dir_of(cfg: dict[str, Any]) -> Path:
+    return Path(cfg.get("Export", {}).get("save_dir") or Path(cfg["Global"]["output_dir"]) / "inference")
+
+
+def export_model(cfg: dict[str, Any], save_dir: str | Path | None = None) -> ExportResult:
+    """Export ``Global.pretrained_model`` as configured (see the module docstring)."""
+    source = cfg["Global"]["pretrained_model"]
+    if not source:
+        raise ConfigError("Global.pretrained_model: required for export "
+                          "(e.g. -o Global.pretrained_model=output/srcnn/best_model)")
+    paddle.set_device("cpu")  # tracing is device-independent; the predictor picks its device later
+    weights = load_weights(source)
+    return export_network(build_network(cfg, weights, str(source)), cfg,
+                          Path(save_dir) if save_dir else save_dir_of(cfg), weights_source=str(source))
+
+
+def export_network(net: paddle.nn.Layer, cfg: dict[str, Any], save_dir: Path,
+                   weights_source: str | None = None) -> ExportResult:
+    """Trace, save, describe and verify ``net`` (already holding its weights) into ``save_dir``."""
+    log = get_logger()
+    net.eval()
+    spec = export_spec_of(net, cfg)
+    layer = spec.network or net
+    layer.eval()
+    examples = example_inputs(spec)
+    with paddle.no_grad():  # the reference, before to_static replaces the layer's forward
+        reference = as_list(layer(*[paddle.to_tensor(x) for x in examples]))
+        reference = [r.numpy() for r in reference]
+    save_dir.mkdir(parents=True, exist_ok=True)
+    static = paddle.jit.to_static(layer, input_spec=spec.inputs, full_graph=True)
+    paddle.jit.save(static, str(save_dir / MODEL_PREFIX))
+    files = find_model_files(save_dir)
+    outputs = Predictor(save_dir, PredictorOptions(device="cpu"))(examples)
+    diff = max_abs_diff(outputs, reference)
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "model": {"arch": cfg["Arch"], "weights": weights_source, "paddle_version": paddle.__version__},
+        "files": {"program": files.program.name, "params": files.params.name},
+        "inputs": [{"name": s.name, "shape": [-1 if d is None else int(d) for d in s.shape],
+                    "dtype": _dtype_name(s.dtype)} for s in spec.inputs],
+        "pipeline": spec.pipeline,
+        "verification": {"example_shapes": [list(x.shape) for x in examples], "max_abs_diff_vs_dygraph": diff},
+    }
+    (save_dir / PIPELINE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    scale = max(1.0, max(float(np.abs(r).max()) for r in reference))
+    if not diff <= VERIFY_TOLERANCE * scale:
+        raise ExportError(f"{save_dir}: the static model differs from the dygraph network by {diff:.3g} "
+                          f"(> {VERIFY_TOLERANCE:g} x {scale:.3g}); the export is wrong")
+    log.info(f"exported {cfg['Arch']['name']} to {save_dir} ({files.program.name}, {files.params.name}, "
+             f"{PIPELINE_FILE}); static vs dygraph max abs diff {diff:.2e}")
+    return ExportResult(save_dir=save_dir, files=[files.program, files.params, save_dir / PIPELINE_FILE],
+                        max_abs_diff=diff)
+
+
+def example_inputs(spec: ExportSpec, seed: int = 0) -> list[np.ndarray]:
+    """Inputs that fit the spec: batch 2 for a dynamic batch, odd sizes (45, 51, ...) for other
+    dynamic dimensions, so nothing is accidentally a multiple of a stride."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for spec_in in spec.inputs:
+        dims = [d if d is not None and d >= 0 else (2 if i == 0 else 39 + 6 * i)
+                for i, d in enumerate(spec_in.shape)]
+        dtype = _dtype_name(spec_in.dtype)
+        if dtype.startswith("int"):
+            arrays.append(rng.integers(0, 10, size=dims).astype(dtype))
+        else:
+            arrays.append(rng.random(dims, dtype=np.float64).astype(dtype))
+    return arrays
+
+
+def as_list(outputs: Any) -> list[Any]:
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def max_abs_diff(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b)):
+        raise ExportError(f"static outputs {[x.shape for x in a]} do not match dygraph outputs {[y.shape for y in b]}")
+    return max(float(np.abs(x.astype(np.float64) - y.astype(np.float64)).max()) for x, y in zip(a, b))
+
+
+def _dtype_name(dtype: Any) -> str:
+    name = str(dtype).replace("paddle.", "")
+    return {"DataType.FLOAT32": "float32", "DataType.INT64": "int64", "DataType.INT32": "int32",
+            "DataType.FLOAT16": "float16"}.get(name, name)

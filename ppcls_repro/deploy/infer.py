@@ -1,0 +1,66 @@
+"""``tools/infer.py``: an exported model on real files through Paddle Inference.
+
+``infer(InferOptions)`` loads ``<model_dir>/pipeline.json``, creates the predictor for the
+requested device, processes a file or every input file of a folder, and (``benchmark``) times
+the predictor on the first input. Bad inputs are collected, not fatal: the good ones still run.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ppcls_repro.deploy.benchmark import Timing, time_interleaved
+from ppcls_repro.deploy.pipeline import InferReport, collect_inputs, load_deployment, run_inference
+from ppcls_repro.deploy.predictor import Predictor, PredictorOptions, resolve_options
+from ppcls_repro.engine.logger import get_logger
+
+
+@dataclasses.dataclass
+class InferOptions:
+    model_dir: Path
+    input: Path
+    output: Path
+    predictor: PredictorOptions = dataclasses.field(default_factory=PredictorOptions)
+    batch_size: int = 1  # inputs of one shape (e.g. tiles) per predictor run
+    tile_size: int | None = None  # None: the exported pipeline's value
+    benchmark: bool = False
+    warmup: int = 2
+    repeats: int = 10
+
+
+def infer(opts: InferOptions) -> tuple[InferReport, Timing | None]:
+    log = get_logger()
+    if opts.batch_size < 1:
+        raise ValueError(f"--batch_size must be >= 1, got {opts.batch_size}")
+    overrides = {} if opts.tile_size is None else {"tile_size": opts.tile_size}
+    deployment = load_deployment(opts.model_dir, overrides)
+    inputs = collect_inputs(opts.input, deployment.pipeline.input_suffixes)
+    resolved = resolve_options(opts.predictor)
+    shape_range = (deployment.pipeline.shape_range(deployment.meta["inputs"], opts.batch_size)
+                   if resolved.use_tensorrt else None)
+    predictor = Predictor(opts.model_dir, resolved, shape_range)
+    log.info(f"model {opts.model_dir} ({deployment.meta['pipeline']['name']}) on {predictor.describe()}; "
+             f"{len(inputs)} input(s)")
+    report = run_inference(deployment, predictor, inputs, opts.output, opts.batch_size)
+    timing = None
+    if opts.benchmark:
+        timing = benchmark_predictor(deployment.pipeline, predictor, inputs, opts)
+    return report, timing
+
+
+def benchmark_predictor(pipeline, predictor: Predictor, inputs: list[Path], opts: InferOptions) -> Timing | None:
+    """Median latency of the predictor on the first readable input (batch of ``batch_size`` copies)."""
+    import numpy as np
+
+    for path in inputs:
+        try:
+            arrays = pipeline.network_inputs(path)
+        except ValueError:
+            continue  # already reported by the run
+        batch = [np.concatenate([a] * opts.batch_size) for a in arrays]
+        timing = time_interleaved({"predictor": lambda: predictor(batch)}, opts.warmup, opts.repeats,
+                                  items_per_run=opts.batch_size)["predictor"]
+        shapes = ", ".join("x".join(map(str, a.shape)) for a in batch)
+        get_logger().info(f"benchmark on {path.name}, net input {shapes}, {predictor.describe()}: {timing.line()}")
+        return timing
+    return None

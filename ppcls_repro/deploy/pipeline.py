@@ -1,0 +1,188 @@
+"""Pre/post-processing of exported models, and the inference loop of ``tools/infer.py``.
+
+``tools/export_model.py`` writes ``pipeline.json`` beside the static model; its ``pipeline`` node
+(``{name: SuperResolution, scale: 3, ...}``) names a class registered in ``PIPELINES`` and holds
+everything inference needs, so no training config is read. A pipeline turns one input file into
+output files through a ``Net`` (the Paddle Inference predictor, or the dygraph model in tests).
+
+A new task adds one registered ``Pipeline`` subclass (``sr.py`` is the first).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ppcls_repro.data.errors import DataError
+from ppcls_repro.data.sr_datasets import IMAGE_SUFFIXES
+from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange, find_model_files
+from ppcls_repro.engine.logger import get_logger
+from ppcls_repro.registry import PIPELINES, ConfigError
+
+PIPELINE_FILE = "pipeline.json"
+FORMAT_VERSION = 1
+
+# The network as a pipeline sees it: one array per model input in, one per output out.
+Net = Callable[[list[np.ndarray]], list[np.ndarray]]
+
+
+class Pipeline:
+    """Base of the registered pipelines. Subclasses take their ``pipeline.json`` keys as typed
+    keyword arguments (checked like config nodes) and implement the methods below."""
+
+    input_suffixes: tuple[str, ...] = IMAGE_SUFFIXES  # what a folder run picks up
+
+    def check_model(self, inputs: list[dict[str, Any]]) -> None:
+        """Raise ``ModelDirError`` when the model's inputs (name, shape, dtype) do not fit."""
+
+    def output_paths(self, path: Path, out_dir: Path) -> list[Path]:
+        """The files ``process`` writes for one input."""
+        raise NotImplementedError
+
+    def process(self, path: Path, net: Net, out_dir: Path, batch_size: int) -> list[Path]:
+        """Run one input file; write and return the files ``output_paths`` names."""
+        raise NotImplementedError
+
+    def network_inputs(self, path: Path) -> list[np.ndarray]:
+        """The net's inputs (batch 1) for one file, as ``process`` feeds them (for benchmarks)."""
+        raise NotImplementedError
+
+    def shape_range(self, inputs: list[dict[str, Any]], batch_size: int) -> ShapeRange:
+        """Smallest, typical and largest input shapes the pipeline feeds (TensorRT needs them)."""
+        raise NotImplementedError
+
+
+@dataclasses.dataclass
+class Deployment:
+    model_dir: Path
+    meta: dict[str, Any]  # the whole pipeline.json
+    pipeline: Pipeline
+
+
+def load_deployment(model_dir: str | Path, options: dict[str, Any] | None = None) -> Deployment:
+    """Read an exported model's ``pipeline.json`` and build its pipeline (``options`` override keys)."""
+    from ppcls_repro import parts  # noqa: F401  (registers every pipeline)
+
+    folder = Path(model_dir)
+    find_model_files(folder)
+    path = folder / PIPELINE_FILE
+    if not path.is_file():
+        raise ModelDirError(f"{folder}: {PIPELINE_FILE} is missing (tools/export_model.py writes it beside the model)")
+    try:
+        meta = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ModelDirError(f"{path}: not valid JSON: {err}") from None
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION or "pipeline" not in meta:
+        raise ModelDirError(f"{path}: not a pipeline file of format_version {FORMAT_VERSION}; re-export the model")
+    node = {**meta["pipeline"], **(options or {})}
+    try:
+        pipeline = PIPELINES.build(node, f"{path.name}: pipeline")
+    except ConfigError as err:
+        raise ModelDirError(f"{folder}: {err}") from None
+    pipeline.check_model(meta.get("inputs", []))
+    return Deployment(model_dir=folder, meta=meta, pipeline=pipeline)
+
+
+def collect_inputs(path: str | Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """The input files of a run: the file itself, or a folder's files with a known suffix."""
+    source = Path(path)
+    if source.is_file():
+        return [source]
+    if not source.is_dir():
+        raise DataError(f"input not found: {source}")
+    files = sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+    if not files:
+        raise DataError(f"no input files ({', '.join(suffixes)}) in {source}")
+    others = sorted(p.name for p in source.iterdir() if p.is_file() and p.suffix.lower() not in suffixes)
+    if others:
+        get_logger().warning(f"{source}: not processed, not {'/'.join(suffixes)}: {', '.join(others)}")
+    return files
+
+
+@dataclasses.dataclass
+class InferReport:
+    written: list[Path] = dataclasses.field(default_factory=list)
+    failed: list[tuple[Path, str]] = dataclasses.field(default_factory=list)  # (input, one line naming it)
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # input name -> end-to-end time
+
+
+def run_inference(deployment: Deployment, net: Net, inputs: list[Path], out_dir: Path,
+                  batch_size: int = 1) -> InferReport:
+    """Process every input; a bad one is recorded with its reason and the others still run."""
+    import time
+
+    log = get_logger()
+    report = InferReport()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    claimed: dict[Path, Path] = {}  # output file -> the input that wrote it in this run
+    for path in inputs:
+        tic = time.perf_counter()
+        try:
+            clash = [p for p in deployment.pipeline.output_paths(path, out_dir) if p in claimed]
+            if clash:
+                raise DataError(f"{path}: its output {clash[0].name} is also that of {claimed[clash[0]].name} "
+                                "(same file stem); rename one")
+            written = deployment.pipeline.process(path, net, out_dir, batch_size)
+        except (ValueError, OSError, RuntimeError) as err:  # DataError is a ValueError
+            reason = " ".join(str(err).split()) or type(err).__name__
+            reason = reason if str(path) in reason else f"{path}: {reason}"
+            report.failed.append((path, reason))
+            log.error(reason)
+            continue
+        claimed.update({w: path for w in written})
+        report.written.extend(written)
+        report.seconds[path.name] = time.perf_counter() - tic
+        log.info(f"{path.name}: wrote {', '.join(w.name for w in written)} ({report.seconds[path.name]:.2f} s)")
+    return report
+
+
+def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """An image file as (HxWxC uint8 with C = 1 gray or 3 RGB, HxW uint8 alpha or None).
+
+    EXIF orientation is applied, so the result is the picture as viewers show it.
+    """
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            image.load()  # decode now, so a truncated file fails here
+            target = _target_mode(image)
+            if target is None:
+                bands = "".join(image.getbands())
+                raise DataError(f"{path}: image mode {image.mode} ({len(bands)} channel(s): {bands}) is not "
+                                "supported; save it as 8-bit gray, RGB or RGBA")
+            pixels = np.asarray(image.convert(target))
+    except DataError:
+        raise
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+        raise DataError(f"cannot read image {path}: {err}") from None
+    if pixels.ndim == 2:
+        return pixels[:, :, None], None
+    if target in ("LA", "RGBA"):
+        return pixels[:, :, :-1], pixels[:, :, -1]
+    return pixels, None
+
+
+def _target_mode(image: Image.Image) -> str | None:
+    if image.mode in ("1", "L"):
+        return "L"
+    if image.mode in ("LA", "La"):
+        return "LA"
+    if image.mode in ("RGB", "RGBX", "CMYK", "YCbCr"):
+        return "RGB"
+    if image.mode in ("RGBA", "RGBa", "PA"):
+        return "RGBA"
+    if image.mode == "P":
+        return "RGBA" if "transparency" in image.info else "RGB"
+    return None  # 16/32-bit and float images, LAB, HSV: no faithful 8-bit reading
+
+
+def save_image(pixels: np.ndarray, path: Path) -> Path:
+    """Write HxW, HxWx1, HxWx3 or HxWx4 uint8 as PNG."""
+    array = pixels[:, :, 0] if pixels.ndim == 3 and pixels.shape[2] == 1 else pixels
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.ascontiguousarray(array.astype(np.uint8))).save(path)
+    return path

@@ -1,0 +1,60 @@
+"""Run an exported model on real files with Paddle Inference.
+
+    python tools/infer.py --model_dir output/srcnn/inference --input photo.png --output out/
+
+``--input`` is a file or a folder. For super-resolution each image gives ``<stem>_x<scale>.png``
+and ``<stem>_x<scale>_bicubic.png``. A GPU request on a CPU-only Paddle runs on CPU (said once).
+Inputs that fail are listed at the end; the others are still processed.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from ppcls_repro.cli import run
+from ppcls_repro.data.errors import DataError
+from ppcls_repro.deploy.infer import InferOptions, infer
+from ppcls_repro.deploy.predictor import PredictorOptions
+from ppcls_repro.engine.logger import setup_logging
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model_dir", required=True, help="folder written by tools/export_model.py")
+    parser.add_argument("--input", required=True, help="an input file or a folder of them")
+    parser.add_argument("--output", default="output/infer", help="folder for the results (default: output/infer)")
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    parser.add_argument("--gpu_id", type=int, default=0)
+    parser.add_argument("--use_tensorrt", action="store_true", help="TensorRT engines (GPU only)")
+    parser.add_argument("--precision", choices=("fp32", "fp16"), default="fp32", help="fp16 needs a GPU")
+    parser.add_argument("--cpu_threads", type=int, default=None, help="CPU math threads (default: all cores)")
+    parser.add_argument("--enable_onednn", action=argparse.BooleanOptionalAction, default=None,
+                        help="oneDNN kernels on CPU (default: on, the fastest measured)")
+    parser.add_argument("--batch_size", type=int, default=1, help="tiles of one shape per predictor run")
+    parser.add_argument("--tile_size", type=int, default=None,
+                        help="largest tile side of the net input in pixels, 0 = whole image (default: from pipeline.json)")
+    parser.add_argument("--benchmark", action="store_true", help="time the predictor: warm-up, then median latency")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=10)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    setup_logging()
+    predictor = PredictorOptions(device=args.device, gpu_id=args.gpu_id, use_tensorrt=args.use_tensorrt,
+                                 precision=args.precision, cpu_threads=args.cpu_threads,
+                                 enable_onednn=args.enable_onednn)
+    report, _ = infer(InferOptions(model_dir=Path(args.model_dir), input=Path(args.input), output=Path(args.output),
+                                   predictor=predictor, batch_size=args.batch_size, tile_size=args.tile_size,
+                                   benchmark=args.benchmark, warmup=args.warmup, repeats=args.repeats))
+    total = len(report.seconds) + len(report.failed)
+    print(f"{len(report.seconds)} of {total} input(s) done, results in {args.output}")
+    if report.failed:
+        print(f"failed ({len(report.failed)}):", file=sys.stderr)
+        for _, reason in report.failed:
+            print(f"  {reason}", file=sys.stderr)
+        raise DataError(f"{len(report.failed)} of {total} input(s) failed (listed above)")
+
+
+if __name__ == "__main__":
+    run(main)
