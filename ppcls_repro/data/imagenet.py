@@ -42,7 +42,7 @@ from ppcls_repro.registry import DATASETS
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png", ".bmp")
 WHERE_TO_GET = ("register at https://image-net.org/download-images.php, download ILSVRC2012 train and "
                 "val, and arrange them as PaddleClas documents (train/<wnid>/*.JPEG, val/*.JPEG, "
-                "train_list.txt, val_list.txt); see docs in README 'Data'")
+                "train_list.txt, val_list.txt)")
 
 
 def read_list_file(path: Path, root: Path) -> list[tuple[Path, int]]:

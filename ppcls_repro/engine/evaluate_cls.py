@@ -47,8 +47,10 @@ class ClassificationEvaluator:
         for batch in loader:
             labels = batch["target"].numpy().reshape(-1)
             scores, multi_crop = self._scores(model, batch["input"])
-            loss = -np.log(np.maximum(scores[np.arange(len(labels)), labels], 1e-45)) if multi_crop \
-                else cross_entropy(scores, labels)
+            if multi_crop:  # scores are averaged probabilities: the loss is -log p(label)
+                loss = -np.log(np.maximum(scores[np.arange(len(labels)), labels], 1e-45))
+            else:
+                loss = cross_entropy(scores, labels)
             rows.append(np.stack([labels, label_rank(scores, labels), loss], axis=1))
         if was_training:
             model.train()

@@ -21,9 +21,12 @@ import numpy as np
 import paddle
 from PIL import Image
 
+from ppcls_repro.engine.checkpoint import load_weights, seed_everything
 from ppcls_repro.engine.evaluate import EvalResult
+from ppcls_repro.engine.logger import setup_logging
+from ppcls_repro.engine.setup import build_dataset, build_evaluator, build_loader, select_device
 from ppcls_repro.metrics.hsi import classification_scores
-from ppcls_repro.registry import EVALUATORS, ConfigError
+from ppcls_repro.registry import EVALUATORS, STEPS, ConfigError
 
 # Index 0 (unlabelled) is black; classes 1..16 get distinct colours; further classes wrap around.
 PALETTE = np.array([
@@ -125,11 +128,6 @@ def percent_metrics(scores: dict[str, Any]) -> dict[str, float]:
 
 def write_hsi_report(cfg: dict[str, Any]) -> dict[str, Any]:
     """Score ``Global.pretrained_model`` on the Eval split and write maps and a report to ``<output_dir>/map``."""
-    from ppcls_repro.engine.checkpoint import load_weights, seed_everything
-    from ppcls_repro.engine.logger import setup_logging
-    from ppcls_repro.engine.setup import build_dataset, build_evaluator, build_loader, select_device
-    from ppcls_repro.registry import STEPS
-
     g = cfg["Global"]
     if not g["pretrained_model"]:
         raise ConfigError("Global.pretrained_model: required (-o Global.pretrained_model=output/<run>/best_model)")

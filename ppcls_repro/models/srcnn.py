@@ -5,7 +5,10 @@ ECCV 2014 (https://arxiv.org/abs/1501.00092 is the TPAMI 2016 extension). Sectio
   first two, a linear last layer; the base model is 9-1-5 with n1=64, n2=32 (9-5-5 is TPAMI's best).
 - 4.1 / 4.1: training on 33x33 Y-channel sub-images whose 21x21 centres are the labels:
   the convolutions have no padding in training, so the output is the label's size.
-  At test time every layer is zero-padded so that the output keeps the input size.
+  At test time every layer is padded so that the output keeps the input size, by replicating the
+  edge pixels, as the authors' test code does (``imfilter(..., 'same', 'replicate')`` in SRCNN.m);
+  zero padding darkens a border band wider than the ``scale`` pixels shaved before scoring
+  (measured on one checkpoint: 0.54 dB lower Set5 x3 PSNR).
 - 3.3 / 3.3: weights drawn from N(0, 0.001^2), biases 0 (``init="paper"``).
 
 The input is the bicubic-upscaled luminance in [0, 1]; the output is the restored luminance.
@@ -61,7 +64,10 @@ class SRCNN(nn.Layer):
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         pad = self.pad_in_training or not self.training
         for i, conv in enumerate((self.conv1, self.conv2, self.conv3)):
-            x = F.conv2d(x, conv.weight, None, padding=conv._kernel_size[0] // 2 if pad else 0)
+            half = conv._kernel_size[0] // 2
+            if pad and half:
+                x = F.pad(x, [half] * 4, mode="replicate")
+            x = F.conv2d(x, conv.weight, None)
             x = add_channel_bias(x, conv.bias)
             if i < 2:
                 x = F.relu(x)

@@ -94,7 +94,7 @@ def test_non_finite_features_are_refused(tmp_path):
 
 def test_count_mismatch_is_named(tmp_path):
     folder = write_official(tmp_path / "pascal", train_img_lab={"train_img_lab": np.zeros((23, 1))})
-    with pytest.raises(DataError, match="train files disagree on the number of pairs: 24 images, 24 texts, 23 labels"):
+    with pytest.raises(DataError, match="train files disagree on the number of pairs: 24 images, 24 texts, 23 lab"):
         dataset(folder)
 
 
@@ -122,7 +122,8 @@ def test_not_a_mat_file_is_named(tmp_path):
 def test_empty_validation_split_is_an_error(tmp_path):
     folder = write_official(tmp_path / "pascal")
     with pytest.raises(DataError, match="split 'val' is empty"):
-        CrossModalFeatures(root=str(folder), split="val", num_classes=C, image_dim=IMG, text_dim=TXT, val_fraction=0.0)
+        CrossModalFeatures(root=str(folder), split="val", num_classes=C, image_dim=IMG, text_dim=TXT,
+                           val_fraction=0.0)
 
 
 def synthetic(split: str, seed: int = 0) -> SyntheticCrossModal:

@@ -293,7 +293,7 @@ def test_windows_are_cut_lazily_at_indian_pines_scale(shared_data, tmp_path):
         tracemalloc.stop()
     eager = 10249 * 30 * 25 * 25 * 4  # every window at once, float32: 769 MB
     assert data.scene.padded.shape == (30, 169, 169)
-    assert peak < 120 * 2**20 < eager / 6  # the docstring states ~57 MB (cube and PCA working copies)
+    assert peak < 120 * 2**20 < eager / 6  # the docstring states 57 MiB (cube, PCA working copies)
     assert len(data) == 10249 - int((data.roles == TRAIN).sum())
 
 

@@ -58,7 +58,8 @@ def test_scores_in_percent_and_maps(tmp_path, scene):
     np.testing.assert_array_equal(prediction[scene > 0], np.tile(PALETTE[1], ((scene > 0).sum(), 1)))
     np.testing.assert_array_equal(panel[::2, :24:2], colourise(scene))
     # class_map: test colours the scored pixels only (training pixels stay black)
-    only_test = HSIClassificationEvaluator(num_classes=4, class_map="test", map_zoom=1)(AlwaysFirstClass(), loader(test))
+    only_test = HSIClassificationEvaluator(num_classes=4, class_map="test", map_zoom=1)(
+        AlwaysFirstClass(), loader(test))
     coloured = only_test.images["classification_map"][:, 16:].any(axis=2)
     np.testing.assert_array_equal(coloured, test.roles == TEST)
     assert HSIClassificationEvaluator(num_classes=4, class_map="none")(AlwaysFirstClass(), loader(test)).images == {}

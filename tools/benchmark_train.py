@@ -1,0 +1,143 @@
+"""Training speed of a CIFAR ResNet in this project (Paddle) against the same network in PyTorch eager.
+
+    python tools/benchmark_train.py                      # ResNet-20, 3x32x32, batch 128, 1 thread
+    python tools/benchmark_train.py --in-channels 1      # the MNIST run's input
+
+Both sides train the same network (CifarResNet of ppcls_repro/models/resnet.py, option A; the
+PyTorch copy below has the same layers and the same parameter count, checked) with momentum SGD,
+weight decay and cross entropy on the same random batch, with the same number of CPU threads.
+The Paddle side runs the project's own step (``SupervisedStep.train_step``). Rounds of the two
+alternate, so both see the same machine load; the median of the rounds is reported.
+PyTorch is imported only here (it is not a dependency of the project).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+
+def paddle_step(depth: int, in_channels: int, threads: int):
+    import paddle
+
+    from ppcls_repro.engine.optim import Momentum
+    from ppcls_repro.engine.steps import SupervisedStep
+    from ppcls_repro.losses import CrossEntropyLoss
+    from ppcls_repro.models.resnet import CifarResNet
+
+    paddle.set_device("cpu")
+    paddle.base.core.set_num_threads(threads)
+    paddle.seed(0)
+    model = CifarResNet(depth=depth, in_channels=in_channels)
+    optimizer = Momentum([p for p in model.parameters() if not p.stop_gradient], 0.1, 0.9, 1e-4)
+    step = SupervisedStep(model, CrossEntropyLoss(), optimizer, scheduler=_NoSchedule())
+    count = sum(int(p.size) for p in model.parameters() if not p.stop_gradient)
+
+    def run(x: np.ndarray, y: np.ndarray) -> None:
+        step.train_step({"input": paddle.to_tensor(x), "target": paddle.to_tensor(y)})
+    return run, count
+
+
+class _NoSchedule:
+    def step(self) -> None:
+        pass
+
+
+def torch_step(depth: int, in_channels: int, threads: int):
+    import torch
+    import torch.nn as tnn
+    import torch.nn.functional as tF
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+
+    class Block(tnn.Module):
+        def __init__(self, cin: int, cout: int, stride: int) -> None:
+            super().__init__()
+            self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = tnn.BatchNorm2d(cout)
+            self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = tnn.BatchNorm2d(cout)
+            self.stride, self.extra = stride, cout - cin
+
+        def forward(self, x):
+            out = self.bn2(self.conv2(tF.relu(self.bn1(self.conv1(x)))))
+            shortcut = x[:, :, ::self.stride, ::self.stride] if self.stride > 1 else x
+            if self.extra:  # option A: zero channels appended
+                shortcut = tF.pad(shortcut, (0, 0, 0, 0, 0, self.extra))
+            return tF.relu(out + shortcut)
+
+    class Net(tnn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            n = (depth - 2) // 6
+            self.conv1 = tnn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
+            self.bn1 = tnn.BatchNorm2d(16)
+            blocks, width = [], 16
+            for stage, out in enumerate((16, 32, 64)):
+                for i in range(n):
+                    blocks.append(Block(width, out, 2 if stage and i == 0 else 1))
+                    width = out
+            self.blocks = tnn.Sequential(*blocks)
+            self.fc = tnn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.fc(self.blocks(tF.relu(self.bn1(self.conv1(x)))).mean(dim=(2, 3)))
+
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    count = sum(p.numel() for p in model.parameters())
+
+    def run(x: np.ndarray, y: np.ndarray) -> None:
+        loss = tF.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        loss.item()
+    return run, count
+
+
+def images_per_second(run, x: np.ndarray, y: np.ndarray, iters: int) -> float:
+    start = time.perf_counter()
+    for _ in range(iters):
+        run(x, y)
+    return iters * len(x) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--depth", type=int, default=20)
+    parser.add_argument("--in-channels", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--iters", type=int, default=5, help="iterations per timed round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="CPU math threads for both frameworks")
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((args.batch_size, args.in_channels, 32, 32)).astype(np.float32)
+    y = rng.integers(0, 10, args.batch_size).astype(np.int64)
+    runs = {"paddle": paddle_step(args.depth, args.in_channels, args.threads),
+            "torch": torch_step(args.depth, args.in_channels, args.threads)}
+    counts = {name: count for name, (_, count) in runs.items()}
+    if len(set(counts.values())) != 1:
+        raise SystemExit(f"the two networks differ: parameters {counts}")
+    for run, _ in runs.values():  # warm-up: allocator, kernel selection
+        images_per_second(run, x, y, 2)
+    speeds: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(args.rounds):
+        for name, (run, _) in runs.items():
+            speeds[name].append(images_per_second(run, x, y, args.iters))
+    median = {name: statistics.median(values) for name, values in speeds.items()}
+    print(f"ResNet-{args.depth} training, batch {args.batch_size} of {args.in_channels}x32x32, "
+          f"{counts['paddle']:,} parameters, {args.threads} thread(s), {args.rounds} alternating rounds "
+          f"of {args.iters} iterations")
+    for name, values in speeds.items():
+        print(f"  {name:6s} median {median[name]:7.1f} images/s  (rounds: {', '.join(f'{v:.1f}' for v in values)})")
+    print(f"  paddle / torch = {median['paddle'] / median['torch']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
