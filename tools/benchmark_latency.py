@@ -58,7 +58,8 @@ def lr_photo(size: int) -> np.ndarray:
 
 
 def torch_srcnn(net: paddle.nn.Layer) -> Any:
-    """SRCNN in PyTorch with ``net``'s weights: convs zero-padded to keep the size, ReLU after two."""
+    """SRCNN in PyTorch with ``net``'s weights: convs padded by edge replication to keep the size
+    (as the Paddle model at test time), ReLU after the first two."""
     import torch
 
     class TorchSRCNN(torch.nn.Module):
@@ -67,7 +68,7 @@ def torch_srcnn(net: paddle.nn.Layer) -> Any:
             self.convs = torch.nn.ModuleList()
             for conv in (net.conv1, net.conv2, net.conv3):
                 out_c, in_c, k, _ = conv.weight.shape
-                layer = torch.nn.Conv2d(in_c, out_c, k, padding=k // 2)
+                layer = torch.nn.Conv2d(in_c, out_c, k, padding=k // 2, padding_mode="replicate")
                 with torch.no_grad():  # Paddle and PyTorch both store conv weights as OIHW
                     layer.weight.copy_(torch.from_numpy(conv.weight.numpy()))
                     layer.bias.copy_(torch.from_numpy(conv.bias.numpy()))

@@ -6,6 +6,6 @@
 - ``pipeline.py``: the pre/post-processing registry (``PIPELINES``), image reading, the inference loop.
 - ``infer.py``: what ``tools/infer.py`` does (predictor + pipeline over files, benchmark).
 - ``tiling.py``: overlapping tiles for fully convolutional nets, so memory stays bounded.
-- ``sr.py``: the super-resolution pipeline (SRCNN, FSRCNN).
+- ``sr.py``: the super-resolution pipeline (pre-upscaled input as SRCNN, or LR input).
 - ``benchmark.py``: latency timing shared by ``tools/infer.py --benchmark`` and ``tools/benchmark_latency.py``.
 """

@@ -64,7 +64,12 @@ def export_spec_of(net: paddle.nn.Layer, cfg: dict[str, Any]) -> ExportSpec:
         raise ExportError(f"Export.pipeline.{fixed[0]}: set by the model ({type(net).__name__}.export_spec), "
                           "not by the config")
     spec.pipeline = {**spec.pipeline, **user}
-    PIPELINES.check(spec.pipeline, "Export.pipeline")
+    try:  # build it once, so values it refuses fail now rather than at inference
+        PIPELINES.build(spec.pipeline, "Export.pipeline")
+    except ConfigError:
+        raise
+    except ValueError as err:
+        raise ExportError(f"Export.pipeline: {err}") from None
     return spec
 
 

@@ -13,6 +13,7 @@ from ppcls_repro.deploy.benchmark import Timing, time_interleaved
 from ppcls_repro.deploy.pipeline import InferReport, collect_inputs, load_deployment, run_inference
 from ppcls_repro.deploy.predictor import Predictor, PredictorOptions, resolve_options
 from ppcls_repro.engine.logger import get_logger
+from ppcls_repro.registry import ConfigError
 
 
 @dataclasses.dataclass
@@ -30,12 +31,11 @@ class InferOptions:
 
 def infer(opts: InferOptions) -> tuple[InferReport, Timing | None]:
     log = get_logger()
-    if opts.batch_size < 1:
-        raise ValueError(f"--batch_size must be >= 1, got {opts.batch_size}")
+    check_numbers(opts)
+    resolved = resolve_options(opts.predictor)
     overrides = {} if opts.tile_size is None else {"tile_size": opts.tile_size}
     deployment = load_deployment(opts.model_dir, overrides)
     inputs = collect_inputs(opts.input, deployment.pipeline.input_suffixes)
-    resolved = resolve_options(opts.predictor)
     shape_range = (deployment.pipeline.shape_range(deployment.meta["inputs"], opts.batch_size)
                    if resolved.use_tensorrt else None)
     predictor = Predictor(opts.model_dir, resolved, shape_range)
@@ -46,6 +46,15 @@ def infer(opts: InferOptions) -> tuple[InferReport, Timing | None]:
     if opts.benchmark:
         timing = benchmark_predictor(deployment.pipeline, predictor, inputs, opts)
     return report, timing
+
+
+def check_numbers(opts: InferOptions) -> None:
+    """Command-line numbers out of range are one-line errors, before any work."""
+    limits = {"batch_size": (opts.batch_size, 1), "tile_size": (opts.tile_size, 0),
+              "warmup": (opts.warmup, 0), "repeats": (opts.repeats, 1)}
+    for name, (value, low) in limits.items():
+        if value is not None and value < low:
+            raise ConfigError(f"--{name} must be >= {low}, got {value}")
 
 
 def benchmark_predictor(pipeline, predictor: Predictor, inputs: list[Path], opts: InferOptions) -> Timing | None:

@@ -81,7 +81,7 @@ def load_deployment(model_dir: str | Path, options: dict[str, Any] | None = None
     node = {**meta["pipeline"], **(options or {})}
     try:
         pipeline = PIPELINES.build(node, f"{path.name}: pipeline")
-    except ConfigError as err:
+    except ValueError as err:  # ConfigError too: a key or value the pipeline does not take
         raise ModelDirError(f"{folder}: {err}") from None
     pipeline.check_model(meta.get("inputs", []))
     return Deployment(model_dir=folder, meta=meta, pipeline=pipeline)

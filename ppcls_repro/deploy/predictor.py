@@ -22,17 +22,18 @@ import paddle
 
 from ppcls_repro.engine.checkpoint import CheckpointError
 from ppcls_repro.engine.logger import get_logger
+from ppcls_repro.registry import ConfigError
 
 MODEL_PREFIX = "inference"
 # input name -> (min, opt, max) shapes, what TensorRT needs for dynamic dimensions
 ShapeRange = dict[str, tuple[list[int], list[int], list[int]]]
 
 # CPU defaults, measured with tools/benchmark_latency.py --sweep (SRCNN 9-1-5, one 768x768 Y input,
-# this project's 2-core machine while other jobs kept it loaded; numbers in the README): oneDNN on is
-# 6.6-7x faster than off at 1 and 2 threads, so it is the default. Threads: 1 thread was 1.12x faster
-# than 2 while the second core was busy with training runs, and equal in a less loaded run (768 vs
-# 787 ms); an idle machine was not available, so the default stays "every core this process may use"
-# (None; see _cpu_count), which is what a user's otherwise idle laptop wants.
+# this project's 2-core machine while other jobs kept it loaded; numbers in the README): oneDNN on
+# was 3.8x (and in a busier run 6.6-7x) faster than off at 1 and 2 threads, so it is the default.
+# Threads: 1 and 2 were equal (651 vs 652 ms; 1.12x for 1 thread in the busier run, whose second
+# core was taken by training). An idle machine was not available, so the default stays "every
+# core this process may use" (None; see _cpu_count), what an otherwise idle laptop wants.
 DEFAULT_ONEDNN = True
 DEFAULT_CPU_THREADS: int | None = None
 GPU_MEMORY_POOL_MB = 256
@@ -90,9 +91,9 @@ def warn_once(message: str) -> None:
 def resolve_options(options: PredictorOptions, cuda: bool | None = None) -> PredictorOptions:
     """The options that will actually apply on this Paddle build, saying once what was changed."""
     if options.device not in ("cpu", "gpu") or options.precision not in ("fp32", "fp16"):
-        raise ValueError(f"device must be cpu|gpu and precision fp32|fp16, got {options.device}, {options.precision}")
+        raise ConfigError(f"device must be cpu|gpu and precision fp32|fp16, got {options.device}, {options.precision}")
     if options.cpu_threads is not None and options.cpu_threads < 1:
-        raise ValueError(f"cpu_threads must be >= 1, got {options.cpu_threads}")
+        raise ConfigError(f"cpu_threads must be >= 1, got {options.cpu_threads}")
     cuda = paddle.device.is_compiled_with_cuda() if cuda is None else cuda
     resolved = options
     if options.device == "gpu" and not cuda:

@@ -4,7 +4,8 @@ An output pixel of such a net depends only on input pixels within its receptive 
 Each tile's core (a ``tile`` x ``tile`` block of the input grid) is run with ``halo`` extra pixels
 on every side, clipped at the image border, and only the core of the result is kept. Inside the
 image the extra pixels make every kept pixel see exactly what it sees in a whole-image run; at the
-image border the tile edge is the image edge, so the net's own zero padding is the same too.
+image border the tile edge is the image edge, so the net's own padding (zero or replicate) is
+the same too.
 The tiled result therefore equals the whole-image result (up to float summation order).
 """
 from __future__ import annotations

@@ -74,7 +74,7 @@ class SRCNN(nn.Layer):
         return x
 
     def export_spec(self) -> ExportSpec:
-        """Exported in eval mode (zero-padded convs, output the input's size): batch, height and
+        """Exported in eval mode (edge-replicating padding, output the input's size): batch, height and
         width are dynamic. The net sees the bicubic-upscaled image in [0, 1]: the BT.601 luminance
         (the paper) when ``in_channels`` is 1, RGB when it is 3. A pixel depends on input pixels
         within ``border`` of it, so tiles overlapping by ``border`` reproduce the whole image."""

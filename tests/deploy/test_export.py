@@ -78,6 +78,7 @@ def test_export_section_sets_pipeline_options_and_folder(tmp_path):
     ("Export.pipeline.tile_sise=128", r"Export.pipeline.tile_sise: unknown key \(did you mean tile_size"),
     ("Export.pipeline.scale=2", r"Export.pipeline.scale: set by the model"),
     ("Export.pipeline.tile_size=big", r"Export.pipeline.tile_size: expected int"),
+    ("Export.pipeline.tile_size=-5", r"Export.pipeline: SuperResolution: bad settings .*tile_size=-5"),
     ("Export.save_to=x", r"Export.save_to: unknown key \(did you mean save_dir"),
 ])
 def test_bad_export_options_name_the_key(tmp_path, override, message):

@@ -15,10 +15,11 @@ from ppcls_repro.data.errors import DataError
 from ppcls_repro.data.sr_protocol import bicubic_upscale, quantize_uint8
 from ppcls_repro.deploy.infer import InferOptions, infer
 from ppcls_repro.deploy.pipeline import collect_inputs, load_deployment, read_image, run_inference
-from ppcls_repro.deploy.predictor import ModelDirError, Predictor
+from ppcls_repro.deploy.predictor import ModelDirError, Predictor, PredictorOptions
 from ppcls_repro.deploy.sr import SuperResolution
 from ppcls_repro.deploy.tiling import plan_tiles, run_tiled
 from ppcls_repro.models.srcnn import SRCNN
+from ppcls_repro.registry import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -148,6 +149,15 @@ def test_missing_inputs_and_models_are_one_clear_error(exported, tmp_path):
         (broken / name).write_bytes((exported / name).read_bytes())
     with pytest.raises(ModelDirError, match="pipeline.json is missing"):
         load_deployment(broken)
+
+
+@pytest.mark.parametrize("option,message", [
+    ({"tile_size": -1}, "--tile_size must be >= 0"), ({"batch_size": 0}, "--batch_size must be >= 1"),
+    ({"predictor": PredictorOptions(cpu_threads=0)}, "cpu_threads must be >= 1"),
+])
+def test_bad_numbers_are_config_errors(exported, tmp_path, option, message):
+    with pytest.raises(ConfigError, match=message):
+        infer(InferOptions(model_dir=exported, input=tmp_path, output=tmp_path / "out", **option))
 
 
 def test_a_model_whose_channels_do_not_fit_the_pipeline_is_refused(exported, tmp_path):

@@ -70,11 +70,17 @@ def test_visualdl_server_shows_the_run(srcnn_overrides, tmp_path):
     server_log = tmp_path / "visualdl.log"
     with open(server_log, "w") as sink:
         server = subprocess.Popen([visualdl_command(), "--logdir", str(out / "vdl"), "--host", "127.0.0.1",
-                                   "--port", str(port), "--disable-telemetry"],  # no traffic off this machine
+                                   "--port", str(port), "--language", "en",  # as the README says
+                                   "--disable-telemetry"],  # no traffic off this machine
                                   stdout=sink, stderr=subprocess.STDOUT)
     try:
         api = f"http://127.0.0.1:{port}/app/api"
         wait_until_up(f"http://127.0.0.1:{port}", server, server_log)
+        # The web page opens for any browser language: without --language, VisualDL 2.5.3 answers 500
+        # to a browser whose languages are neither en nor zh (it sets a cookie to None).
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/app/scalar", headers={"Accept-Language": "de-DE"})
+        with urllib.request.urlopen(request, timeout=10) as page:
+            assert page.status == 200 and b"<title>VisualDL</title>" in page.read()
         (run,) = get_json(f"{api}/runs")
         scalar_tags = get_json(f"{api}/scalar/tags")
         assert scalar_tags["runs"] == [run]
