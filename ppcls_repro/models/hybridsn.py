@@ -1,14 +1,15 @@
 """HybridSN: Roy, Krishna, Dubey, Chaudhuri, "HybridSN: Exploring 3-D-2-D CNN Feature Hierarchy for
-Hyperspectral Image Classification", IEEE GRSL 17(2), 2019 (https://arxiv.org/abs/1902.06701).
+Hyperspectral Image Classification", IEEE GRSL 17(2), 2020, online 2019 (https://arxiv.org/abs/1902.06701).
 
 Sections used:
-- II (proposed model) and Table I: three 3-D convolutions, 8@3x3x7, 16@3x3x5, 32@3x3x3 (spatial x
-  spatial x spectral, no padding), the spectral-spatial feature maps reshaped into channels, one 2-D
-  convolution 64@3x3, then FC 256, dropout 0.4, FC 128, dropout 0.4, FC classes; ReLU everywhere,
-  no batch normalisation. 5,122,176 trainable parameters for Indian Pines (30 PCA bands, 25x25
-  windows, 16 classes): the test suite checks that number.
-- III (data): the input is a ``window x window`` patch of the PCA-reduced cube around the pixel to
-  classify (``ppcls_repro/data/hsi.py`` builds it); training settings are in ``configs/hybridsn_ip.yaml``.
+- II (the proposed HybridSN) and its layer-wise summary table: three 3-D convolutions, 8@3x3x7,
+  16@3x3x5, 32@3x3x3 (spatial x spatial x spectral, no padding), the spectral-spatial feature maps
+  reshaped into channels, one 2-D convolution 64@3x3, then FC 256, dropout 0.4, FC 128, dropout
+  0.4, FC classes; ReLU everywhere, no batch normalisation. 5,122,176 trainable parameters for
+  Indian Pines (30 PCA bands, 25x25 windows, 16 classes): the test suite checks that number.
+- III (experiments): the input is a ``window x window`` patch of the PCA-reduced cube around the
+  pixel to classify (``ppcls_repro/data/hsi.py`` builds it); training settings are in
+  ``configs/hybridsn_ip.yaml``.
 
 Layout: Paddle's NCDHW. The input is ``[N, 1, bands, window, window]`` float32 (bands = the PCA
 components, spectral depth first, as PAPERS.md states the kernels: 8@(7,3,3) -> 16@(5,3,3) ->
@@ -47,12 +48,14 @@ class HybridSN(nn.Layer):
         depth = bands - sum(k - 1 for _, k in CONV3D)
         side = window - 2 * len(CONV3D) - 2  # three 3-D convs and one 2-D conv, 3x3, unpadded
         if depth < 1 or side < 1:
-            raise ConfigError(f"Arch: HybridSN needs bands >= 13 and window >= 9, got bands={bands}, window={window}")
+            raise ConfigError(f"Arch: HybridSN needs bands >= 13 and window >= 9, "
+                              f"got bands={bands}, window={window}")
         self.num_classes, self.bands, self.window = num_classes, bands, window
         channels = 1
         convs = []
         for filters, spectral in CONV3D:
-            convs.append(nn.Conv3D(channels, filters, (spectral, 3, 3), weight_attr=_glorot(), bias_attr=_zero()))
+            convs.append(nn.Conv3D(channels, filters, (spectral, 3, 3), weight_attr=_glorot(),
+                                   bias_attr=_zero()))
             channels = filters
         self.conv3d = nn.LayerList(convs)
         self.conv2d = nn.Conv2D(channels * depth, 64, 3, weight_attr=_glorot(), bias_attr=_zero())

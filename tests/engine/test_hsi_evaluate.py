@@ -97,3 +97,10 @@ def test_report_tool_writes_maps_and_a_consistent_report(tmp_path, scene):
     assert np.trace(counts) / 56 * 100 == pytest.approx(saved["metrics"]["OA"])
     assert [row["test_pixels"] for row in saved["per_class"][:5]] == [11, 17, 17, 11, 0]
     assert saved["per_class"][4]["accuracy"] is None
+
+
+def test_palette_colours_are_distinct_and_background_is_black():
+    diff = np.abs(PALETTE[:, None].astype(int) - PALETTE[None].astype(int)).sum(axis=2)
+    np.fill_diagonal(diff, 999)
+    assert len(PALETTE) == 17 and diff.min() > 60 and not PALETTE[0].any()
+    np.testing.assert_array_equal(colourise(np.array([[0, 1, 17]])), PALETTE[[0, 1, 1]][None])  # wraps around
