@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import re
 from pathlib import Path
 from typing import Any
@@ -243,6 +244,22 @@ def _validate_loaders(node: Any) -> None:
         DATASETS.check(part["dataset"], f"{key}.dataset", extra=("strict", "seed"))
         part["sampler"] = fill_dataclass(SamplerConfig, part.get("sampler") or {}, f"{key}.sampler")
         part["loader"] = fill_dataclass(LoaderConfig, part.get("loader") or {}, f"{key}.loader")
+    if "Train" in node and "Eval" in node:
+        check_splits_agree(node["Train"]["dataset"], node["Eval"]["dataset"])
+
+
+def check_splits_agree(train: dict[str, Any], evaluation: dict[str, Any]) -> None:
+    """Datasets that cut Train and Eval from one pool (a seeded split) list the keys that must be
+    equal on both sides in ``same_across_splits``: otherwise the splits could overlap."""
+    if train["name"] != evaluation["name"]:
+        return
+    target = DATASETS.get(train["name"])
+    defaults = {n: p.default for n, p in inspect.signature(target).parameters.items()}
+    for name in getattr(target, "same_across_splits", ()):
+        a, b = train.get(name, defaults.get(name)), evaluation.get(name, defaults.get(name))
+        if a != b:
+            raise ConfigError(f"DataLoader.Eval.dataset.{name}: {b!r} differs from DataLoader.Train.dataset.{name} "
+                              f"{a!r}; both splits are cut from one pool with the same settings: set it on both")
 
 
 def fill_dataclass(schema: type, node: Any, key: str) -> dict[str, Any]:

@@ -73,3 +73,14 @@ def test_cli_error_is_one_line_without_traceback():
     assert proc.returncode != 0
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines == [lines[0]] and lines[0].startswith("error: Global.epoch: unknown key"), proc.stderr
+
+
+def test_train_and_eval_cut_from_one_pool_must_agree():
+    cfg = REPO / "configs" / "dscmr_synthetic.yaml"
+    load_config(cfg)
+    with pytest.raises(ConfigError, match=r"DataLoader.Eval.dataset.data_seed: 3 differs from DataLoader.Train"):
+        load_config(cfg, ["DataLoader.Eval.dataset.data_seed=3"])
+    hsi = REPO / "configs" / "hybridsn_ip_synthetic.yaml"
+    with pytest.raises(ConfigError, match=r"Eval.dataset.split_mode: 'disjoint' differs"):
+        load_config(hsi, ["DataLoader.Eval.dataset.split_mode=disjoint"])
+    load_config(hsi, ["DataLoader.Eval.dataset.split_mode=disjoint", "DataLoader.Train.dataset.split_mode=disjoint"])

@@ -150,6 +150,9 @@ class _PairedFeatures(Dataset):
 class CrossModalFeatures(_PairedFeatures):
     """The official DSCMR feature files (Pascal Sentence by default) in ``root``."""
 
+    # the validation pairs are carved from the training pairs: both sides must carve alike
+    same_across_splits = ("root", "num_classes", "image_dim", "text_dim", "val_fraction", "split_seed", "label_base")
+
     def __init__(self, root: str = "dataset/PascalSentence", split: Split = "train", num_classes: int = 20,
                  image_dim: int = 4096, text_dim: int = 300, val_fraction: float = 0.125, split_seed: int = 0,
                  label_base: Literal[0, 1] = 0) -> None:
@@ -189,6 +192,9 @@ class SyntheticCrossModal(_PairedFeatures):
     from one generator seeded by ``data_seed`` (which also seeds the carve), so every split of one
     ``data_seed`` comes from the same distribution. ``spread`` sets how much classes overlap.
     """
+
+    same_across_splits = ("num_classes", "image_dim", "text_dim", "num_train", "num_test", "val_fraction",
+                          "data_seed", "latent_dim", "spread")
 
     def __init__(self, split: Split = "train", num_classes: int = 20, image_dim: int = 4096, text_dim: int = 300,
                  num_train: int = 800, num_test: int = 200, val_fraction: float = 0.125, data_seed: int = 0,

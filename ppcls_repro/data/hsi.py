@@ -439,6 +439,11 @@ class HSIWindows(Dataset):
     real label map. ``max_samples`` keeps a seeded, class-stratified subset of the split (quick runs).
     """
 
+    # Train and Eval are built separately from the same scene: these must agree (config check)
+    same_across_splits = ("root", "scene", "window", "pca_components", "whiten", "pca_fit", "split_mode",
+                          "train_ratio", "split_seed", "block_size", "synthetic", "synthetic_seed",
+                          "synthetic_bands", "cube_file", "cube_key", "gt_file", "gt_key")
+
     def __init__(self, root: str, split: Literal["train", "test"],
                  scene: Literal["IndianPines", "PaviaU", "Salinas"] = "IndianPines",
                  window: int = 25, pca_components: int | None = None, whiten: bool = True,

@@ -97,7 +97,8 @@ class MNIST(EpochSeeded, Dataset):
     mean, std = 0.1307, 0.3081  # of the 60k training images in [0, 1]
 
     def __init__(self, root: str = "dataset/MNIST", split: Literal["train", "val", "test"] = "train",
-                 val_size: int = 0, pad: int = 0, random_shift: int = 0, seed: int = 0) -> None:
+                 val_size: int = 0, pad: int = 0, random_shift: int = 0, seed: int = 0,
+                 normalize: bool = True) -> None:
         if pad < 0 or random_shift < 0:
             raise DataError(f"MNIST: pad and random_shift must be >= 0, got {pad}, {random_shift}")
         folder = Path(root)
@@ -107,6 +108,7 @@ class MNIST(EpochSeeded, Dataset):
             images, labels = images[rows], labels[rows]
         self.images, self.labels = images, labels
         self.pad, self.random_shift, self.seed = pad, random_shift, seed
+        self.normalize = normalize  # False: pixels in [0, 1] as they are (the GAN's data)
         self.num_classes = 10
         self.source = DataSource(kind="real", path=folder, name="MNIST",
                                  note=f"{split}: {len(images)} images from {folder}")
@@ -118,5 +120,35 @@ class MNIST(EpochSeeded, Dataset):
         image = pad(self.images[index][:, :, None], self.pad)
         if self.random_shift:
             image = random_crop(pad(image, self.random_shift), image.shape[0], self.sample_rng(index))
-        x = (image.astype(np.float32) / 255.0 - self.mean) / self.std
+        x = image.astype(np.float32) / 255.0
+        if self.normalize:
+            x = (x - self.mean) / self.std
         return {"input": np.ascontiguousarray(x.transpose(2, 0, 1)), "target": self.labels[index]}
+
+
+@DATASETS.register
+class MNISTValTest(Dataset):
+    """The validation images (the last ``val_size`` training images) followed by the test images, pixels
+    in [0, 1]; ``part`` is 0 for validation, 1 for test. The GAN's Parzen evaluation selects its window
+    on the first and reports on the second (``num_val``: only the first that many validation images)."""
+
+    def __init__(self, root: str = "dataset/MNIST", val_size: int = 10000, num_val: int | None = None) -> None:
+        folder = Path(root)
+        train, _ = load_mnist(folder, "train")
+        val = train[holdout_slice("val", len(train), val_size, "MNISTValTest")]
+        if num_val is not None:
+            if num_val < 1:
+                raise DataError(f"MNISTValTest: num_val must be >= 1 or null, got {num_val}")
+            val = val[:num_val]
+        test, _ = load_mnist(folder, "test")
+        self.images = np.concatenate([val, test])
+        self.parts = np.concatenate([np.zeros(len(val), np.int64), np.ones(len(test), np.int64)])
+        self.source = DataSource(kind="real", path=folder, name="MNIST",
+                                 note=f"validation {len(val)} + test {len(test)} images from {folder}")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+        x = self.images[index][None].astype(np.float32) / 255.0
+        return {"input": x, "part": self.parts[index]}

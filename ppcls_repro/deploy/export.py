@@ -20,7 +20,7 @@ import paddle
 
 from ppcls_repro.deploy.pipeline import FORMAT_VERSION, PIPELINE_FILE
 from ppcls_repro.deploy.predictor import MODEL_PREFIX, Predictor, PredictorOptions, find_model_files
-from ppcls_repro.deploy.spec import ExportSpec
+from ppcls_repro.deploy.spec import Branch, ExportSpec
 from ppcls_repro.engine.checkpoint import load_weights
 from ppcls_repro.engine.logger import get_logger
 from ppcls_repro.registry import PIPELINES, STEPS, ConfigError
@@ -52,18 +52,27 @@ def build_network(cfg: dict[str, Any], weights: dict[str, Any] | None, source: s
 
 
 def export_spec_of(net: paddle.nn.Layer, cfg: dict[str, Any]) -> ExportSpec:
+    """The model's spec, completed with what its pipeline derives from the config's data (e.g. the
+    preprocessing of the Eval dataset, CIFAR's mean image) and the user's ``Export.pipeline``."""
     if not callable(getattr(net, "export_spec", None)):
         raise ExportError(f"Arch.name: {type(net).__name__} has no export_spec(); it cannot be exported yet")
     try:
         spec = net.export_spec()
     except ValueError as err:
         raise ExportError(f"Arch: {err}") from None
+    try:
+        data_facts, assets = PIPELINES.get(spec.pipeline["name"]).export_facts(cfg)
+    except ConfigError:
+        raise
+    except ValueError as err:  # DataError too: the data the pipeline needs is not there
+        raise ExportError(f"{err}") from None
     user = cfg.get("Export", {}).get("pipeline") or {}
-    fixed = sorted(set(user) & (set(spec.pipeline) - {"name"}))
+    fixed = sorted(set(user) & ((set(spec.pipeline) | set(data_facts)) - {"name"}))
     if fixed:
-        raise ExportError(f"Export.pipeline.{fixed[0]}: set by the model ({type(net).__name__}.export_spec), "
-                          "not by the config")
-    spec.pipeline = {**spec.pipeline, **user}
+        raise ExportError(f"Export.pipeline.{fixed[0]}: set by the model ({type(net).__name__}.export_spec) "
+                          "or its data, not by the config")
+    spec.pipeline = {**spec.pipeline, **data_facts, **user}
+    spec.assets = {**spec.assets, **assets}
     try:  # build it once, so values it refuses fail now rather than at inference
         PIPELINES.build(spec.pipeline, "Export.pipeline")
     except ConfigError:
@@ -95,44 +104,69 @@ def export_network(net: paddle.nn.Layer, cfg: dict[str, Any], save_dir: Path,
     log = get_logger()
     net.eval()
     spec = export_spec_of(net, cfg)
-    layer = spec.network or net
-    layer.eval()
-    examples = example_inputs(spec)
-    with paddle.no_grad():  # the reference, before to_static replaces the layer's forward
-        reference = as_list(layer(*[paddle.to_tensor(x) for x in examples]))
-        reference = [r.numpy() for r in reference]
     save_dir.mkdir(parents=True, exist_ok=True)
-    static = paddle.jit.to_static(layer, input_spec=spec.inputs, full_graph=True)
-    paddle.jit.save(static, str(save_dir / MODEL_PREFIX))
-    files = find_model_files(save_dir)
-    outputs = Predictor(save_dir, PredictorOptions(device="cpu"))(examples)
-    diff = max_abs_diff(outputs, reference)
+    written, program_files, inputs, checks = [], {}, [], {}
+    for sub, branch in spec.static_models(net).items():
+        files, diff, examples, scale = _save_and_verify(branch, save_dir / sub if sub else save_dir)
+        written += [files.program, files.params]
+        program_files[sub] = {"program": files.program.name, "params": files.params.name}
+        inputs += [{**_describe_input(s), **({"branch": sub} if sub else {})} for s in branch.inputs]
+        checks[sub] = (diff, scale, [list(x.shape) for x in examples])
+    for name, array in spec.assets.items():  # data-derived arrays the pipeline reads (e.g. a mean image)
+        np.save(save_dir / name, array)
+        written.append(save_dir / name)
+    diff = max(d for d, _, _ in checks.values())
     meta = {
         "format_version": FORMAT_VERSION,
         "model": {"arch": cfg["Arch"], "weights": weights_source, "paddle_version": paddle.__version__},
-        "files": {"program": files.program.name, "params": files.params.name},
-        "inputs": [{"name": s.name, "shape": [-1 if d is None else int(d) for d in s.shape],
-                    "dtype": _dtype_name(s.dtype)} for s in spec.inputs],
+        "files": program_files[""] if "" in program_files else program_files,
+        "inputs": inputs,
         "pipeline": spec.pipeline,
-        "verification": {"example_shapes": [list(x.shape) for x in examples], "max_abs_diff_vs_dygraph": diff},
+        "verification": {"example_shapes": [s for _, _, shapes in checks.values() for s in shapes],
+                         "max_abs_diff_vs_dygraph": diff},
     }
+    if spec.branches:
+        meta["branches"] = list(spec.branches)
     (save_dir / PIPELINE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-    scale = max(1.0, max(float(np.abs(r).max()) for r in reference))
-    if not diff <= VERIFY_TOLERANCE * scale:
-        raise ExportError(f"{save_dir}: the static model differs from the dygraph network by {diff:.3g} "
-                          f"(> {VERIFY_TOLERANCE:g} x {scale:.3g}); the export is wrong")
-    log.info(f"exported {cfg['Arch']['name']} to {save_dir} ({files.program.name}, {files.params.name}, "
+    for sub, (branch_diff, scale, _) in checks.items():
+        if not branch_diff <= VERIFY_TOLERANCE * scale:
+            where = save_dir / sub if sub else save_dir
+            raise ExportError(f"{where}: the static model differs from the dygraph network by {branch_diff:.3g} "
+                              f"(> {VERIFY_TOLERANCE:g} x {scale:.3g}); the export is wrong")
+    log.info(f"exported {cfg['Arch']['name']} to {save_dir} ({', '.join(str(p.relative_to(save_dir)) for p in written)}, "
              f"{PIPELINE_FILE}); static vs dygraph max abs diff {diff:.2e}")
-    return ExportResult(save_dir=save_dir, files=[files.program, files.params, save_dir / PIPELINE_FILE],
-                        max_abs_diff=diff)
+    return ExportResult(save_dir=save_dir, files=written + [save_dir / PIPELINE_FILE], max_abs_diff=diff)
 
 
-def example_inputs(spec: ExportSpec, seed: int = 0) -> list[np.ndarray]:
-    """Inputs that fit the spec: batch 2 for a dynamic batch, odd sizes (45, 51, ...) for other
-    dynamic dimensions, so nothing is accidentally a multiple of a stride."""
+def _save_and_verify(branch: Branch, folder: Path) -> tuple[Any, float, list[np.ndarray], float]:
+    """Trace and save one network into ``folder``; run it through Paddle Inference on example inputs.
+    Returns the model files, the max abs difference to dygraph, the examples and the output scale."""
+    layer = branch.network
+    layer.eval()
+    examples = example_inputs(branch.inputs)
+    with paddle.no_grad():  # the reference, before to_static replaces the layer's forward
+        reference = as_list(layer(*[paddle.to_tensor(x) for x in examples]))
+        reference = [r.numpy() for r in reference]
+    folder.mkdir(parents=True, exist_ok=True)
+    static = paddle.jit.to_static(layer, input_spec=branch.inputs, full_graph=True)
+    paddle.jit.save(static, str(folder / MODEL_PREFIX))
+    files = find_model_files(folder)
+    outputs = Predictor(folder, PredictorOptions(device="cpu"))(examples)
+    scale = max(1.0, max(float(np.abs(r).max()) for r in reference))
+    return files, max_abs_diff(outputs, reference), examples, scale
+
+
+def _describe_input(spec: paddle.static.InputSpec) -> dict[str, Any]:
+    return {"name": spec.name, "shape": [-1 if d is None else int(d) for d in spec.shape],
+            "dtype": _dtype_name(spec.dtype)}
+
+
+def example_inputs(spec: ExportSpec | list[paddle.static.InputSpec], seed: int = 0) -> list[np.ndarray]:
+    """Inputs that fit the spec (or a list of input specs): batch 2 for a dynamic batch, odd sizes
+    (45, 51, ...) for other dynamic dimensions, so nothing is accidentally a multiple of a stride."""
     rng = np.random.default_rng(seed)
     arrays = []
-    for spec_in in spec.inputs:
+    for spec_in in (spec.inputs if isinstance(spec, ExportSpec) else spec):
         dims = [d if d is not None and d >= 0 else (2 if i == 0 else 39 + 6 * i)
                 for i, d in enumerate(spec_in.shape)]
         dtype = _dtype_name(spec_in.dtype)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 from ppcls_repro.deploy.benchmark import Timing, time_interleaved
 from ppcls_repro.deploy.pipeline import InferReport, collect_inputs, load_deployment, run_inference
@@ -24,6 +25,7 @@ class InferOptions:
     predictor: PredictorOptions = dataclasses.field(default_factory=PredictorOptions)
     batch_size: int = 1  # inputs of one shape (e.g. tiles) per predictor run
     tile_size: int | None = None  # None: the exported pipeline's value
+    pipeline_options: dict[str, Any] = dataclasses.field(default_factory=dict)  # other pipeline keys to override
     benchmark: bool = False
     warmup: int = 2
     repeats: int = 10
@@ -33,17 +35,28 @@ def infer(opts: InferOptions) -> tuple[InferReport, Timing | None]:
     log = get_logger()
     check_numbers(opts)
     resolved = resolve_options(opts.predictor)
-    overrides = {} if opts.tile_size is None else {"tile_size": opts.tile_size}
+    overrides = {**opts.pipeline_options, **({} if opts.tile_size is None else {"tile_size": opts.tile_size})}
     deployment = load_deployment(opts.model_dir, overrides)
     inputs = collect_inputs(opts.input, deployment.pipeline.input_suffixes)
     shape_range = (deployment.pipeline.shape_range(deployment.meta["inputs"], opts.batch_size)
                    if resolved.use_tensorrt else None)
-    predictor = Predictor(opts.model_dir, resolved, shape_range)
+    branches = deployment.meta.get("branches")
+    if branches:  # one predictor per static model, each with its own inputs' shape range
+        names = {b: {i["name"] for i in deployment.meta["inputs"] if i.get("branch") == b} for b in branches}
+        nets = {b: Predictor(opts.model_dir / b, resolved, shape_range and {k: v for k, v in shape_range.items()
+                                                                           if k in names[b]})
+                for b in branches}
+        predictor = nets[branches[0]]
+    else:
+        predictor = nets = Predictor(opts.model_dir, resolved, shape_range)
     log.info(f"model {opts.model_dir} ({deployment.meta['pipeline']['name']}) on {predictor.describe()}; "
              f"{len(inputs)} input(s)")
-    report = run_inference(deployment, predictor, inputs, opts.output, opts.batch_size)
+    report = run_inference(deployment, nets, inputs, opts.output, opts.batch_size)
     timing = None
-    if opts.benchmark:
+    if opts.benchmark and branches:
+        log.warning("--benchmark times single-network models; this export has branches "
+                    f"({', '.join(branches)}): not timed")
+    elif opts.benchmark:
         timing = benchmark_predictor(deployment.pipeline, predictor, inputs, opts)
     return report, timing
 

@@ -5,7 +5,7 @@
 everything inference needs, so no training config is read. A pipeline turns one input file into
 output files through a ``Net`` (the Paddle Inference predictor, or the dygraph model in tests).
 
-A new task adds one registered ``Pipeline`` subclass (``sr.py`` is the first).
+A new task adds one registered ``Pipeline`` subclass (``sr.py``, ``classification.py``, ``retrieval.py``).
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from ppcls_repro.registry import PIPELINES, ConfigError
 PIPELINE_FILE = "pipeline.json"
 FORMAT_VERSION = 1
 
-# The network as a pipeline sees it: one array per model input in, one per output out.
+# The network as a pipeline sees it: one array per model input in, one per output out. A model
+# exported as branches (``ExportSpec.branches``) is given to its pipeline as {branch: Net}.
 Net = Callable[[list[np.ndarray]], list[np.ndarray]]
 
 
@@ -35,6 +36,15 @@ class Pipeline:
     keyword arguments (checked like config nodes) and implement the methods below."""
 
     input_suffixes: tuple[str, ...] = IMAGE_SUFFIXES  # what a folder run picks up
+
+    @classmethod
+    def export_facts(cls, cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """At export: the keys this pipeline derives from the training config (e.g. the Eval data's
+        preprocessing), and arrays to save beside the model (file name -> array). Default: none."""
+        return {}, {}
+
+    def load_assets(self, model_dir: Path) -> None:
+        """At inference: read the files ``export_facts`` had saved (the pipeline knows their names)."""
 
     def check_model(self, inputs: list[dict[str, Any]]) -> None:
         """Raise ``ModelDirError`` when the model's inputs (name, shape, dtype) do not fit."""
@@ -68,9 +78,9 @@ def load_deployment(model_dir: str | Path, options: dict[str, Any] | None = None
     from ppcls_repro import parts  # noqa: F401  (registers every pipeline)
 
     folder = Path(model_dir)
-    find_model_files(folder)
     path = folder / PIPELINE_FILE
     if not path.is_file():
+        find_model_files(folder)  # a folder without a model says so first
         raise ModelDirError(f"{folder}: {PIPELINE_FILE} is missing (tools/export_model.py writes it beside the model)")
     try:
         meta = json.loads(path.read_text())
@@ -78,13 +88,24 @@ def load_deployment(model_dir: str | Path, options: dict[str, Any] | None = None
         raise ModelDirError(f"{path}: not valid JSON: {err}") from None
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION or "pipeline" not in meta:
         raise ModelDirError(f"{path}: not a pipeline file of format_version {FORMAT_VERSION}; re-export the model")
+    for sub in model_folders(meta):
+        find_model_files(folder / sub)
     node = {**meta["pipeline"], **(options or {})}
     try:
         pipeline = PIPELINES.build(node, f"{path.name}: pipeline")
     except ValueError as err:  # ConfigError too: a key or value the pipeline does not take
         raise ModelDirError(f"{folder}: {err}") from None
     pipeline.check_model(meta.get("inputs", []))
+    pipeline.load_assets(folder)
     return Deployment(model_dir=folder, meta=meta, pipeline=pipeline)
+
+
+def model_folders(meta: dict[str, Any]) -> list[str]:
+    """Sub-folders holding the static models of an export (``""``: the folder itself)."""
+    branches = meta.get("branches") or [""]
+    if not isinstance(branches, list) or not all(isinstance(b, str) for b in branches):
+        raise ModelDirError(f"{PIPELINE_FILE}: 'branches' must be a list of sub-folder names; re-export the model")
+    return branches
 
 
 def collect_inputs(path: str | Path, suffixes: tuple[str, ...]) -> list[Path]:

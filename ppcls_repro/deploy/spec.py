@@ -53,16 +53,16 @@ class ExportSpec:
 
 
 class Applied(paddle.nn.Layer):
-    """A traceable layer computing ``function(*inputs)`` of ``model`` (e.g. one DSCMR encoder), whose
-    parameters are the model's."""
+    """A traceable one-input layer computing ``function(x)``, a method of ``model`` (e.g. one DSCMR
+    encoder), whose parameters are the model's. (One named argument: to_static cannot trace *args.)"""
 
     def __init__(self, model: paddle.nn.Layer, function: Callable[..., Any]) -> None:
         super().__init__()
         self.model = model
         self._function = function
 
-    def forward(self, *inputs: paddle.Tensor) -> Any:
-        return self._function(*inputs)
+    def forward(self, x: paddle.Tensor) -> Any:
+        return self._function(x)
 
 
 class WithSoftmax(paddle.nn.Layer):

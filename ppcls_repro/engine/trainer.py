@@ -63,6 +63,8 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     iters = len(loader) if g["max_iters_per_epoch"] is None else min(len(loader), g["max_iters_per_epoch"])
     step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=iters)
     distributed.wrap_data_parallel(step)
+    if hasattr(step, "init_from_data"):  # data-dependent initialisation (GAN: G's output bias); resume overrides it
+        step.init_from_data(train_set)
     data = data_summary(train_set, eval_set)
 
     vdl = VisualDLWriter(out / "vdl" if g["use_visualdl"] and main else None)
@@ -112,7 +114,7 @@ def _train_one_epoch(step: Any, loader: Any, epoch: int, iters: int, progress: P
                      g: dict[str, Any], vdl: VisualDLWriter) -> None:
     log = get_logger()
     step.train()
-    for part in (loader.batch_sampler, loader.dataset):  # batch order; per-sample augmentation
+    for part in (loader.batch_sampler, loader.dataset, step):  # batch order; augmentation; step schedules
         if hasattr(part, "set_epoch"):
             part.set_epoch(epoch)
     reader_cost = batch_cost = 0.0

@@ -32,6 +32,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from ppcls_repro.deploy.spec import Applied, Branch, ExportSpec
 from ppcls_repro.registry import MODELS
 
 
@@ -81,3 +82,18 @@ class DSCMR(nn.Layer):
         u = self.encode_image(image)
         v = self.encode_text(text)
         return u, v, self.classify(u), self.classify(v)
+
+    def export_spec(self) -> ExportSpec:
+        """Two static models, one per modality, features in, common-space embedding out (batch
+        dynamic): ``image/`` ([N, image_dim] -> [N, common_dim]) and ``text/`` ([N, text_dim] ->
+        [N, common_dim]), for the ``CrossModalRetrieval`` pipeline (cosine ranking, Section 4.3)."""
+        return ExportSpec(
+            inputs=[],
+            branches={
+                "image": Branch(Applied(self, self.encode_image),
+                                [paddle.static.InputSpec([None, self.image_dim], "float32", "image_features")]),
+                "text": Branch(Applied(self, self.encode_text),
+                               [paddle.static.InputSpec([None, self.text_dim], "float32", "text_features")]),
+            },
+            pipeline={"name": "CrossModalRetrieval", "image_dim": self.image_dim, "text_dim": self.text_dim,
+                      "common_dim": self.common_dim})

@@ -33,6 +33,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from ppcls_repro.deploy.spec import ExportSpec, WithSoftmax
 from ppcls_repro.registry import MODELS, ConfigError
 
 CONV3D = ((8, 7), (16, 5), (32, 3))  # (filters, spectral depth); every 3-D kernel is 3x3 in space
@@ -74,6 +75,15 @@ class HybridSN(nn.Layer):
         x = self.dropout(F.relu(self.fc1(x)))
         x = self.dropout(F.relu(self.fc2(x)))
         return self.fc3(x)
+
+    def export_spec(self) -> ExportSpec:
+        """Class probabilities (softmax appended) of [N, 1, bands, window, window] windows, batch
+        dynamic, for the ``HyperspectralMap`` pipeline (cube -> PCA -> windows -> map)."""
+        return ExportSpec(
+            inputs=[paddle.static.InputSpec([None, 1, self.bands, self.window, self.window], "float32", "window")],
+            pipeline={"name": "HyperspectralMap", "num_classes": self.num_classes, "bands": self.bands,
+                      "window": self.window},
+            network=WithSoftmax(self))
 
     def _check_input(self, x: paddle.Tensor) -> None:
         # A PCA/window setting that disagrees with Arch would otherwise fail deep inside a conv.

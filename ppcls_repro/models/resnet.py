@@ -45,6 +45,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from ppcls_repro.deploy.spec import ExportSpec, WithSoftmax
 from ppcls_repro.layers.se import SqueezeExcitation
 from ppcls_repro.registry import MODELS
 
@@ -76,8 +77,13 @@ class ZeroPadShortcut(nn.Layer):
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         if self.stride > 1:
             x = x[:, :, ::self.stride, ::self.stride]
-        # pad spans every axis of NCHW in order: only the channel axis gets zeros (after).
-        return F.pad(x, [0, 0, 0, self.extra, 0, 0, 0, 0]) if self.extra else x
+        if not self.extra:
+            return x
+        # Zero channels appended by concatenation, not F.pad over the channel axis: the exported
+        # program with that pad corrupts the heap under Paddle 3.3's oneDNN inference kernels
+        # (malloc abort; measured on this CPU build), while concat runs and is the same function.
+        zeros = paddle.zeros([x.shape[0], self.extra, x.shape[2], x.shape[3]], dtype=x.dtype)
+        return paddle.concat([x, zeros], axis=1)
 
 
 class ProjectionShortcut(nn.Layer):
@@ -204,6 +210,10 @@ class ResNet(nn.Layer):
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(x.mean(axis=[2, 3]))
 
+    def export_spec(self) -> ExportSpec:
+        """Class probabilities (softmax appended) of [N, in_channels, 224, 224] crops, batch dynamic."""
+        return classification_spec(self, self.conv1.weight.shape[1], INPUT_SIZE_IMAGENET)
+
 
 @MODELS.register
 class CifarResNet(nn.Layer):
@@ -235,6 +245,28 @@ class CifarResNet(nn.Layer):
         x = F.relu(self.bn1(self.conv1(x)))
         x = self.layer3(self.layer2(self.layer1(x)))
         return self.fc(x.mean(axis=[2, 3]))
+
+    def export_spec(self) -> ExportSpec:
+        """Class probabilities (softmax appended) of [N, in_channels, 32, 32] images (CIFAR, MNIST
+        padded by 2), batch dynamic."""
+        return classification_spec(self, self.conv1.weight.shape[1], INPUT_SIZE_CIFAR)
+
+
+# Input sizes of the exported nets: what the Eval transforms produce (the nets themselves are
+# fully convolutional up to the global pooling, but the deployed pipeline feeds exactly this).
+INPUT_SIZE_IMAGENET = (224, 224)
+INPUT_SIZE_CIFAR = (32, 32)
+
+
+def classification_spec(model: nn.Layer, in_channels: int, size: tuple[int, int]) -> ExportSpec:
+    """Export of a logits classifier as ``WithSoftmax`` for the ``Classification`` pipeline."""
+    if in_channels not in (1, 3):
+        raise ValueError(f"{type(model).__name__} with in_channels={in_channels} has no image pipeline (1 or 3)")
+    return ExportSpec(
+        inputs=[paddle.static.InputSpec([None, in_channels, *size], "float32", "image")],
+        pipeline={"name": "Classification", "num_classes": model.fc.weight.shape[1], "channels": in_channels,
+                  "input_size": list(size)},
+        network=WithSoftmax(model))
 
 
 def _stage(block: type[nn.Layer], in_channels: int, channels: int, count: int, stride: int,
