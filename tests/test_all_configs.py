@@ -150,6 +150,18 @@ def tiny_gan_mnist(config: Path, tiny_images: Path, tmp_path: Path) -> list[str]
                         "DataLoader.Eval.dataset.num_val=null", "Metric.num_samples=50"]
 
 
+def tiny_denoise(config: Path, tiny_images: Path, tmp_path: Path) -> list[str]:
+    """The four real photos converted to gray (DnCNN's data is grayscale): training patches and eval images."""
+    from PIL import Image
+
+    folder = tmp_path / "gray"
+    folder.mkdir(exist_ok=True)
+    for path in sorted(tiny_images.iterdir()):
+        Image.open(path).convert("L").save(folder / path.name)
+    return [f"DataLoader.Train.dataset.root={folder}", f"DataLoader.Train.dataset.cache_dir={tmp_path / 'cache'}",
+            "DataLoader.Train.sampler.batch_size=4", f"DataLoader.Eval.dataset.root={folder}"]
+
+
 # dataset name of DataLoader.Train (or "<Step.name>/<dataset>" where a step needs its own) -> overrides
 # that point the config at tiny test data
 TINY_DATA = {
@@ -159,6 +171,7 @@ TINY_DATA = {
     "MNIST": tiny_mnist,
     "HSIWindows": tiny_hsi,
     "SRCNNPatches": tiny_sr,
+    "DenoisePatches": tiny_denoise,
     "FSRCNNPatches": tiny_fsrcnn,
     "CrossModalFeatures": tiny_crossmodal_mat,
     "SyntheticCrossModal": tiny_crossmodal_synthetic,

@@ -32,10 +32,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch_size", type=int, default=1, help="tiles of one shape per predictor run")
     parser.add_argument("--tile_size", type=int, default=None,
                         help="largest tile side of the net input in pixels, 0 = whole image (default: from pipeline.json)")
+    parser.add_argument("--sigma", type=float, default=None,
+                        help="denoising: the photos' noise level (0-255 scale); a DnCNN-S model checks it")
+    parser.add_argument("--add_noise", type=float, default=None,
+                        help="denoising demo: add Gaussian noise of this sigma first, write the noisy image too")
+    parser.add_argument("--noise_seed", type=int, default=None, help="denoising demo: the seed of --add_noise")
     parser.add_argument("--benchmark", action="store_true", help="time the predictor: warm-up, then median latency")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=10)
     return parser.parse_args()
+
+
+def denoise_options(args: argparse.Namespace) -> dict:
+    """The denoising options given (only those: other pipelines do not take them)."""
+    given = {"sigma": args.sigma, "add_noise": args.add_noise, "noise_seed": args.noise_seed}
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def main() -> None:
@@ -46,7 +57,8 @@ def main() -> None:
                                  enable_onednn=args.enable_onednn)
     report, _ = infer(InferOptions(model_dir=Path(args.model_dir), input=Path(args.input), output=Path(args.output),
                                    predictor=predictor, batch_size=args.batch_size, tile_size=args.tile_size,
-                                   benchmark=args.benchmark, warmup=args.warmup, repeats=args.repeats))
+                                   benchmark=args.benchmark, warmup=args.warmup, repeats=args.repeats,
+                                   pipeline_options=denoise_options(args)))
     total = len(report.seconds) + len(report.failed)
     print(f"{len(report.seconds)} of {total} input(s) done, results in {args.output}")
     if report.failed:
