@@ -3,7 +3,9 @@
     python tools/infer.py --model_dir output/srcnn/inference --input photo.png --output out/
 
 ``--input`` is a file or a folder. For super-resolution each image gives ``<stem>_x<scale>.png``
-and ``<stem>_x<scale>_bicubic.png``. A GPU request on a CPU-only Paddle runs on CPU (said once).
+and ``<stem>_x<scale>_bicubic.png``; for classification ``<stem>_top<k>.json``; for a hyperspectral
+cube (.mat) ``<stem>_map.png``; for cross-modal retrieval (DSCMR) the input holds query features and
+``--gallery`` the other modality's: ``--query_modality image|text``, ``<stem>_top<k>.json``. A GPU request on a CPU-only Paddle runs on CPU (said once).
 Inputs that fail are listed at the end; the others are still processed.
 """
 import argparse
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from ppcls_repro.cli import run
 from ppcls_repro.data.errors import DataError
-from ppcls_repro.deploy.infer import InferOptions, infer
+from ppcls_repro.deploy.infer import InferOptions, infer, parse_pipeline_options
 from ppcls_repro.deploy.predictor import PredictorOptions
 from ppcls_repro.engine.logger import setup_logging
 
@@ -37,6 +39,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--add_noise", type=float, default=None,
                         help="denoising demo: add Gaussian noise of this sigma first, write the noisy image too")
     parser.add_argument("--noise_seed", type=int, default=None, help="denoising demo: the seed of --add_noise")
+    parser.add_argument("--top_k", type=int, default=None, help="classes / gallery items reported (classification, "
+                        "retrieval; default: from pipeline.json)")
+    parser.add_argument("--gallery", default=None, help="retrieval: feature file (.npy/.mat) of the gallery")
+    parser.add_argument("--query_modality", choices=("image", "text"), default=None,
+                        help="retrieval: the modality of --input (the gallery is the other one; default image)")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="set another pipeline.json key for this run (YAML value), e.g. cube_key=data")
     parser.add_argument("--benchmark", action="store_true", help="time the predictor: warm-up, then median latency")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=10)
@@ -55,10 +64,13 @@ def main() -> None:
     predictor = PredictorOptions(device=args.device, gpu_id=args.gpu_id, use_tensorrt=args.use_tensorrt,
                                  precision=args.precision, cpu_threads=args.cpu_threads,
                                  enable_onednn=args.enable_onednn)
+    named = {"top_k": args.top_k, "gallery": args.gallery, "query_modality": args.query_modality}
+    options = {**parse_pipeline_options(args.option), **denoise_options(args),
+               **{k: v for k, v in named.items() if v is not None}}
     report, _ = infer(InferOptions(model_dir=Path(args.model_dir), input=Path(args.input), output=Path(args.output),
                                    predictor=predictor, batch_size=args.batch_size, tile_size=args.tile_size,
                                    benchmark=args.benchmark, warmup=args.warmup, repeats=args.repeats,
-                                   pipeline_options=denoise_options(args)))
+                                   pipeline_options=options))
     total = len(report.seconds) + len(report.failed)
     print(f"{len(report.seconds)} of {total} input(s) done, results in {args.output}")
     if report.failed:

@@ -7,5 +7,8 @@
 - ``infer.py``: what ``tools/infer.py`` does (predictor + pipeline over files, benchmark).
 - ``tiling.py``: overlapping tiles for fully convolutional nets, so memory stays bounded.
 - ``sr.py``: the super-resolution pipeline (pre-upscaled input as SRCNN, or LR input).
+- ``classification.py``: image classification (the Eval transform of MNIST/CIFAR/ImageNet, top-k).
+- ``retrieval.py``: cross-modal retrieval (DSCMR's two encoders, cosine ranking of a gallery).
+- ``hyperspectral.py``: a hyperspectral cube -> PCA -> windows -> HybridSN's classification map.
 - ``benchmark.py``: latency timing shared by ``tools/infer.py --benchmark`` and ``tools/benchmark_latency.py``.
 """

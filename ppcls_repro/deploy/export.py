@@ -7,6 +7,11 @@
 ``inference.pdiparams``, then writes ``pipeline.json``: the input names and shapes, and the
 pre/post-processing node that ``tools/infer.py`` builds. Before returning it runs the saved model
 through ``paddle.inference`` on example inputs and checks it equals the dygraph network.
+
+A spec with ``branches`` (DSCMR: one encoder per modality) is saved as one static model per
+branch in ``<save_dir>/<branch>/``, each checked, with one ``pipeline.json`` listing them. What the
+pipeline derives from the config's data (``Pipeline.export_facts``: e.g. CIFAR's mean image, the
+hyperspectral PCA) is added to the pipeline node and its arrays saved beside the model.
 """
 from __future__ import annotations
 

@@ -61,6 +61,19 @@ def infer(opts: InferOptions) -> tuple[InferReport, Timing | None]:
     return report, timing
 
 
+def parse_pipeline_options(items: list[str]) -> dict[str, Any]:
+    """``["key=value", ...]`` (``--option``) -> {key: YAML value}; a malformed item is a ConfigError."""
+    from ppcls_repro.config import parse_yaml
+
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option {item!r}: expected KEY=VALUE")
+        options[key.strip()] = parse_yaml(value) if value.strip() else None
+    return options
+
+
 def check_numbers(opts: InferOptions) -> None:
     """Command-line numbers out of range are one-line errors, before any work."""
     limits = {"batch_size": (opts.batch_size, 1), "tile_size": (opts.tile_size, 0),

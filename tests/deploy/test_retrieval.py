@@ -1,6 +1,5 @@
 """DSCMR export (one static model per modality) and the CrossModalRetrieval pipeline."""
 import json
-from pathlib import Path
 
 import numpy as np
 import paddle
