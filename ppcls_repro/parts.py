@@ -1,28 +1,51 @@
-"""Imports every module that registers a buildable part (explicitly: no directory scans)."""
-from ppcls_repro import losses  # noqa: F401
-from ppcls_repro.data import sr_datasets  # noqa: F401
-from ppcls_repro.deploy import sr  # noqa: F401  (inference pipelines)
-from ppcls_repro.engine import evaluate, optim, steps  # noqa: F401
-from ppcls_repro.models import srcnn  # noqa: F401
-from ppcls_repro.data import crossmodal  # noqa: F401
-from ppcls_repro.engine import retrieval  # noqa: F401
-from ppcls_repro.losses import dscmr as dscmr_losses  # noqa: F401
-from ppcls_repro.models import dscmr  # noqa: F401
-from ppcls_repro.data import fsrcnn_data  # noqa: F401
-from ppcls_repro.models import fsrcnn  # noqa: F401
-from ppcls_repro.data import cifar, imagenet, mnist  # noqa: F401
-from ppcls_repro.engine import evaluate_cls  # noqa: F401
-from ppcls_repro.models import resnet, senet  # noqa: F401
-from ppcls_repro.data import hsi  # noqa: F401
-from ppcls_repro.engine import hsi_evaluate  # noqa: F401
-from ppcls_repro.models import hybridsn  # noqa: F401
-from ppcls_repro.data import denoise as denoise_data  # noqa: F401
-from ppcls_repro.deploy import denoise  # noqa: F401  (the Denoise pipeline)
-from ppcls_repro.engine import denoise_evaluate  # noqa: F401
-from ppcls_repro.losses import dncnn as dncnn_losses  # noqa: F401
-from ppcls_repro.models import dncnn  # noqa: F401
-from ppcls_repro.deploy import classification, retrieval  # noqa: F401  (inference pipelines)
-from ppcls_repro.models import gan  # noqa: F401
-from ppcls_repro.engine import adversarial, parzen_evaluate  # noqa: F401
-from ppcls_repro.deploy import gan as gan_pipeline  # noqa: F401  (inference pipeline)
-from ppcls_repro.deploy import hyperspectral  # noqa: F401  (the HyperspectralMap pipeline)
+"""Imports every module that registers a buildable part (explicitly: no directory scans).
+
+Shared parts first, then one block per paper; a new paper adds its block here.
+"""
+# shared: losses, optimizers and schedules, the supervised step, the SR evaluator and pipeline
+import ppcls_repro.deploy.sr  # noqa: F401
+import ppcls_repro.engine.evaluate  # noqa: F401
+import ppcls_repro.engine.optim  # noqa: F401
+import ppcls_repro.engine.steps  # noqa: F401
+import ppcls_repro.losses  # noqa: F401
+
+# SRCNN, FSRCNN
+import ppcls_repro.data.fsrcnn_data  # noqa: F401
+import ppcls_repro.data.sr_datasets  # noqa: F401
+import ppcls_repro.models.fsrcnn  # noqa: F401
+import ppcls_repro.models.srcnn  # noqa: F401
+
+# ResNet, SENet (classification)
+import ppcls_repro.data.cifar  # noqa: F401
+import ppcls_repro.data.imagenet  # noqa: F401
+import ppcls_repro.data.mnist  # noqa: F401
+import ppcls_repro.deploy.classification  # noqa: F401
+import ppcls_repro.engine.evaluate_cls  # noqa: F401
+import ppcls_repro.models.resnet  # noqa: F401
+import ppcls_repro.models.senet  # noqa: F401
+
+# GAN
+import ppcls_repro.deploy.gan  # noqa: F401
+import ppcls_repro.engine.adversarial  # noqa: F401
+import ppcls_repro.engine.parzen_evaluate  # noqa: F401
+import ppcls_repro.models.gan  # noqa: F401
+
+# DnCNN
+import ppcls_repro.data.denoise  # noqa: F401
+import ppcls_repro.deploy.denoise  # noqa: F401
+import ppcls_repro.engine.denoise_evaluate  # noqa: F401
+import ppcls_repro.losses.dncnn  # noqa: F401
+import ppcls_repro.models.dncnn  # noqa: F401
+
+# HybridSN
+import ppcls_repro.data.hsi  # noqa: F401
+import ppcls_repro.deploy.hyperspectral  # noqa: F401
+import ppcls_repro.engine.hsi_evaluate  # noqa: F401
+import ppcls_repro.models.hybridsn  # noqa: F401
+
+# DSCMR
+import ppcls_repro.data.crossmodal  # noqa: F401
+import ppcls_repro.deploy.retrieval  # noqa: F401
+import ppcls_repro.engine.retrieval  # noqa: F401
+import ppcls_repro.losses.dscmr  # noqa: F401
+import ppcls_repro.models.dscmr  # noqa: F401

@@ -159,7 +159,8 @@ def tiny_denoise(config: Path, tiny_images: Path, tmp_path: Path) -> list[str]:
     for path in sorted(tiny_images.iterdir()):
         Image.open(path).convert("L").save(folder / path.name)
     return [f"DataLoader.Train.dataset.root={folder}", f"DataLoader.Train.dataset.cache_dir={tmp_path / 'cache'}",
-            "DataLoader.Train.sampler.batch_size=4", f"DataLoader.Eval.dataset.root={folder}"]
+            "DataLoader.Train.sampler.batch_size=4", f"DataLoader.Eval.dataset.root={folder}",
+            "DataLoader.Train.dataset.manifest=null", "DataLoader.Eval.dataset.manifest=null"]
 
 
 # dataset name of DataLoader.Train (or "<Step.name>/<dataset>" where a step needs its own) -> overrides

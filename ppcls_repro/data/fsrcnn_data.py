@@ -34,12 +34,11 @@ import h5py
 import numpy as np
 from paddle.io import Dataset
 
-from ppcls_repro.data.color import rgb2ycbcr
 from ppcls_repro.data.download import DataSource, sha256_file
 from ppcls_repro.data.errors import DataError
 from ppcls_repro.data.imresize import imresize
-from ppcls_repro.data.sr_datasets import list_images, resolve_source
-from ppcls_repro.data.sr_protocol import (bicubic_downscale, bicubic_upscale, check_scale, load_rgb,
+from ppcls_repro.data.sr_datasets import SRImageFolder, list_images, resolve_source
+from ppcls_repro.data.sr_protocol import (bicubic_downscale, check_scale, load_rgb,
                                           luminance_uint8, modcrop, quantize_uint8)
 from ppcls_repro.engine.logger import get_logger
 from ppcls_repro.registry import DATASETS
@@ -202,33 +201,14 @@ def _index(lr_images: list[np.ndarray], lr_size: int, stride: int) -> np.ndarray
 
 
 @DATASETS.register
-class SRLowResImageFolder(Dataset):
+class SRLowResImageFolder(SRImageFolder):
     """Whole images for evaluating a network that takes the small LR image (FSRCNN).
 
     Items: ``input`` LR Y (h x w), ``target`` HR Y (scale h x scale w), ``bicubic`` the
-    bicubic-upscaled LR Y (the baseline the evaluator scores), ``cbcr`` bicubic CbCr, ``name``.
+    bicubic-upscaled LR Y (SRCNN's input: the baseline the evaluator scores), ``cbcr`` bicubic CbCr, ``name``.
     """
 
-    def __init__(self, root: str, scale: int, manifest: str | None = "set5",
-                 strict: bool = False, download: bool = True) -> None:
-        self.source = resolve_source(root, manifest, strict, download)
-        self.scale = check_scale(scale)
-        self.items = [self._load(path) for path in list_images(self.source.path)]
-
     def _load(self, path: Path) -> dict[str, np.ndarray | str]:
-        rgb = load_rgb(path)
-        lr, hr = lr_hr_pair(rgb, self.scale)
-        bicubic = bicubic_upscale(lr, self.scale)  # = make_sr_pair's input: the SRCNN baseline
-        cbcr = rgb2ycbcr(modcrop(rgb, self.scale))[:, :, 1:]
-        cbcr_up = bicubic_upscale(bicubic_downscale(cbcr, self.scale), self.scale)
-        return {"input": (lr / 255.0)[None].astype(np.float32),
-                "target": (hr / 255.0)[None].astype(np.float32),
-                "bicubic": (bicubic / 255.0)[None].astype(np.float32),
-                "cbcr": cbcr_up.transpose(2, 0, 1).astype(np.float32),
-                "name": path.stem}
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int) -> dict[str, np.ndarray | str]:
-        return self.items[index]
+        item = super()._load(path)
+        lr = bicubic_downscale(item["target"][0].astype(np.float64) * 255.0, self.scale)
+        return {**item, "input": (lr / 255.0)[None].astype(np.float32), "bicubic": item["input"]}

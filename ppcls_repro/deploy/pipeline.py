@@ -21,7 +21,7 @@ from ppcls_repro.data.errors import DataError
 from ppcls_repro.data.sr_datasets import IMAGE_SUFFIXES
 from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange, find_model_files
 from ppcls_repro.engine.logger import get_logger
-from ppcls_repro.registry import PIPELINES, ConfigError
+from ppcls_repro.registry import PIPELINES
 
 PIPELINE_FILE = "pipeline.json"
 FORMAT_VERSION = 1

@@ -12,42 +12,24 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import paddle
 
 from ppcls_repro.data.sr_protocol import quantize_uint8
-from ppcls_repro.engine.evaluate import EvalResult
+from ppcls_repro.engine.evaluate import PerImageEvaluator
 from ppcls_repro.metrics.image import psnr, ssim
 from ppcls_repro.registry import EVALUATORS
 
 
 @EVALUATORS.register
-class DenoiseEvaluator:
+class DenoiseEvaluator(PerImageEvaluator):
     """Per image and average ``psnr``, ``ssim`` (denoised) and ``noisy_psnr``, ``noisy_ssim``.
 
     Panels (VisualDL) are noisy | denoised | clean, gray, for the first ``num_panels`` images.
     """
 
-    def __init__(self, num_panels: int = 3) -> None:
-        self.num_panels = num_panels
+    keys = ("psnr", "ssim", "noisy_psnr", "noisy_ssim")
 
-    @paddle.no_grad()
-    def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:
-        was_training = model.training
-        model.eval()
-        per_item, images = [], {}
-        for batch in loader:
-            pred = model(batch["input"]).numpy()
-            for i in range(pred.shape[0]):
-                item, panel = score_denoised(pred[i], batch["input"][i].numpy(), batch["target"][i].numpy(),
-                                             batch["name"][i])
-                per_item.append(item)
-                if len(images) < self.num_panels:
-                    images[item["name"]] = panel
-        if was_training:
-            model.train()
-        keys = ("psnr", "ssim", "noisy_psnr", "noisy_ssim")
-        metrics = {k: float(np.mean([it[k] for it in per_item])) for k in keys}
-        return EvalResult(metrics=metrics, per_item=per_item, images=images)
+    def score(self, pred: np.ndarray, batch: dict[str, Any], i: int) -> tuple[dict[str, Any], np.ndarray]:
+        return score_denoised(pred, batch["input"][i].numpy(), batch["target"][i].numpy(), batch["name"][i])
 
 
 def score_denoised(pred: np.ndarray, noisy: np.ndarray, clean: np.ndarray,

@@ -1,4 +1,6 @@
 """Denoise pipeline (deploy/denoise.py): tiled equals whole, colour per channel, sigma checks, outputs."""
+from pathlib import Path
+
 import numpy as np
 import paddle
 import pytest
@@ -55,3 +57,29 @@ def test_sigma_other_than_the_trained_one_is_refused():
     with pytest.raises(ValueError, match="trained for sigma 25"):
         Denoise(channels=1, halo=17, trained_sigma=25, sigma=15)
     Denoise(channels=1, halo=20, trained_sigma=None, sigma=15)  # blind DnCNN-B takes any level
+
+
+def test_exported_dncnn_denoises_through_paddle_inference(tiny_images, tmp_path):
+    """Export a small DnCNN-S 25 (the config's pipeline), then tools/infer's path: add_noise writes both
+    images, tiled and whole agree, and another sigma is a one-line error."""
+    from ppcls_repro.config import load_config
+    from ppcls_repro.deploy.export import export_network
+    from ppcls_repro.deploy.infer import InferOptions, infer
+    from ppcls_repro.deploy.predictor import ModelDirError
+
+    cfg = load_config(Path(__file__).resolve().parents[2] / "configs" / "dncnn_s25.yaml",
+                      ["Arch.depth=4", "Arch.channels=8"])
+    paddle.seed(1)
+    model = DnCNN(depth=4, channels=8)
+    export_network(model, cfg, tmp_path / "inference")
+    photo_path = sorted(tiny_images.iterdir())[1]
+    outs = {}
+    for tile in (0, 16):
+        report, _ = infer(InferOptions(model_dir=tmp_path / "inference", input=photo_path, output=tmp_path / f"t{tile}",
+                                       tile_size=tile, pipeline_options={"add_noise": 25.0}))
+        assert [p.name for p in report.written] == [f"{photo_path.stem}_denoised.png", f"{photo_path.stem}_noisy.png"]
+        outs[tile] = np.asarray(Image.open(report.written[0])).astype(int)
+    assert np.abs(outs[0] - outs[16]).max() <= 1  # the same up to rounding of float differences
+    with pytest.raises(ModelDirError, match="trained for sigma 25"):
+        infer(InferOptions(model_dir=tmp_path / "inference", input=photo_path, output=tmp_path / "x",
+                           pipeline_options={"sigma": 50.0}))
