@@ -5,7 +5,9 @@
 ``--input`` is a file or a folder. For super-resolution each image gives ``<stem>_x<scale>.png``
 and ``<stem>_x<scale>_bicubic.png``; for classification ``<stem>_top<k>.json``; for a hyperspectral
 cube (.mat) ``<stem>_map.png``; for cross-modal retrieval (DSCMR) the input holds query features and
-``--gallery`` the other modality's: ``--query_modality image|text``, ``<stem>_top<k>.json``. A GPU request on a CPU-only Paddle runs on CPU (said once).
+``--gallery`` the other modality's: ``--query_modality image|text``, ``<stem>_top<k>.json``; for a GAN
+generator no input: ``--num_samples N --seed S`` writes a grid PNG of N samples.
+A GPU request on a CPU-only Paddle runs on CPU (said once).
 Inputs that fail are listed at the end; the others are still processed.
 """
 import argparse
@@ -22,7 +24,7 @@ from ppcls_repro.engine.logger import setup_logging
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model_dir", required=True, help="folder written by tools/export_model.py")
-    parser.add_argument("--input", required=True, help="an input file or a folder of them")
+    parser.add_argument("--input", default=None, help="an input file or a folder of them (not for a GAN)")
     parser.add_argument("--output", default="output/infer", help="folder for the results (default: output/infer)")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     parser.add_argument("--gpu_id", type=int, default=0)
@@ -46,6 +48,8 @@ def parse_args() -> argparse.Namespace:
                         help="retrieval: the modality of --input (the gallery is the other one; default image)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="set another pipeline.json key for this run (YAML value), e.g. cube_key=data")
+    parser.add_argument("--num_samples", type=int, default=100, help="GAN: samples in the grid")
+    parser.add_argument("--seed", type=int, default=0, help="GAN: the noise seed")
     parser.add_argument("--benchmark", action="store_true", help="time the predictor: warm-up, then median latency")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=10)
@@ -67,10 +71,11 @@ def main() -> None:
     named = {"top_k": args.top_k, "gallery": args.gallery, "query_modality": args.query_modality}
     options = {**parse_pipeline_options(args.option), **denoise_options(args),
                **{k: v for k, v in named.items() if v is not None}}
-    report, _ = infer(InferOptions(model_dir=Path(args.model_dir), input=Path(args.input), output=Path(args.output),
+    source = Path(args.input) if args.input else None
+    report, _ = infer(InferOptions(model_dir=Path(args.model_dir), input=source, output=Path(args.output),
                                    predictor=predictor, batch_size=args.batch_size, tile_size=args.tile_size,
                                    benchmark=args.benchmark, warmup=args.warmup, repeats=args.repeats,
-                                   pipeline_options=options))
+                                   pipeline_options=options, num_samples=args.num_samples, seed=args.seed))
     total = len(report.seconds) + len(report.failed)
     print(f"{len(report.seconds)} of {total} input(s) done, results in {args.output}")
     if report.failed:

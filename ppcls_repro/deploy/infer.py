@@ -20,7 +20,7 @@ from ppcls_repro.registry import ConfigError
 @dataclasses.dataclass
 class InferOptions:
     model_dir: Path
-    input: Path
+    input: Path | None  # None for a generative model (GAN), whose input is a seed
     output: Path
     predictor: PredictorOptions = dataclasses.field(default_factory=PredictorOptions)
     batch_size: int = 1  # inputs of one shape (e.g. tiles) per predictor run
@@ -29,6 +29,8 @@ class InferOptions:
     benchmark: bool = False
     warmup: int = 2
     repeats: int = 10
+    num_samples: int = 100  # generative models: samples in the grid
+    seed: int = 0  # generative models: the noise seed
 
 
 def infer(opts: InferOptions) -> tuple[InferReport, Timing | None]:
@@ -37,6 +39,13 @@ def infer(opts: InferOptions) -> tuple[InferReport, Timing | None]:
     resolved = resolve_options(opts.predictor)
     overrides = {**opts.pipeline_options, **({} if opts.tile_size is None else {"tile_size": opts.tile_size})}
     deployment = load_deployment(opts.model_dir, overrides)
+    if not deployment.pipeline.input_suffixes:  # generative: a seed in, samples out
+        predictor = Predictor(opts.model_dir, resolved, None)
+        grid = deployment.pipeline.generate(predictor, opts.num_samples, opts.seed, opts.output)
+        log.info(f"{opts.num_samples} samples from seed {opts.seed}: {grid}")
+        return InferReport(written=[grid], seconds={grid.name: 0.0}), None
+    if opts.input is None:
+        raise ConfigError("--input: required for this model (a file or a folder)")
     inputs = collect_inputs(opts.input, deployment.pipeline.input_suffixes)
     shape_range = (deployment.pipeline.shape_range(deployment.meta["inputs"], opts.batch_size)
                    if resolved.use_tensorrt else None)
