@@ -17,8 +17,6 @@ Arrays are float32 CHW in [0, 1] (the noisy input may leave [0, 1]).
 """
 from __future__ import annotations
 
-import json
-import os
 import zlib
 from pathlib import Path
 
@@ -29,7 +27,8 @@ from PIL import Image
 
 from ppcls_repro.data.errors import DataError
 from ppcls_repro.data.imresize import imresize
-from ppcls_repro.data.sr_datasets import _cache_key, list_images, resolve_source
+from ppcls_repro.data.cache import cache_key, write_h5
+from ppcls_repro.data.sr_datasets import list_images, resolve_source
 from ppcls_repro.data.sr_protocol import quantize_uint8
 from ppcls_repro.engine.logger import get_logger
 from ppcls_repro.registry import DATASETS
@@ -97,7 +96,7 @@ class DenoisePatches(Dataset):
         settings = {"kind": "denoise", "patch": patch_size, "stride": stride, "scales": list(scales),
                     "resize": "matlab_bicubic_uint8", "version": 1}
         files = list_images(self.source.path)
-        cache = Path(cache_dir) / f"denoise_p{patch_size}_{_cache_key(settings, files)}.h5"
+        cache = Path(cache_dir) / f"denoise_p{patch_size}_{cache_key(settings, files)}.h5"
         if not cache.is_file():
             _build_cache(cache, files, settings)
         with h5py.File(cache, "r") as h5:
@@ -129,13 +128,7 @@ def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
         if len(patches) == 0:
             raise DataError(f"{path}: image is smaller than a {settings['patch']}x{settings['patch']} patch")
         chunks.append(patches)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(f".{cache.name}.tmp{os.getpid()}")
-    with h5py.File(tmp, "w") as h5:
-        h5.create_dataset("clean", data=np.concatenate(chunks))
-        h5.attrs["settings"] = json.dumps(settings)
-        h5.attrs["files"] = json.dumps([f.name for f in files])
-    os.replace(tmp, cache)
+    write_h5(cache, {"clean": np.concatenate(chunks)}, settings, files)
 
 
 @DATASETS.register

@@ -25,16 +25,15 @@ Values are float32 in [0, 1] (Y / 255), CHW.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from pathlib import Path
 
 import h5py
 import numpy as np
 from paddle.io import Dataset
 
-from ppcls_repro.data.download import DataSource, sha256_file
+from ppcls_repro.data.cache import cache_key, write_h5
+from ppcls_repro.data.download import DataSource
 from ppcls_repro.data.errors import DataError
 from ppcls_repro.data.imresize import imresize
 from ppcls_repro.data.sr_datasets import SRImageFolder, list_images, resolve_source
@@ -109,7 +108,7 @@ class FSRCNNPatches(Dataset):
         base = resolve_source(root, manifest, strict, download)
         files = list_images(base.path) + [f for extra in extra_roots or [] for f in _extra_images(extra)]
         self.source = _describe(base, extra_roots or [])
-        cache = Path(cache_dir) / f"fsrcnn_x{self.scale}_{_cache_key(settings, files)}.h5"
+        cache = Path(cache_dir) / f"fsrcnn_x{self.scale}_{cache_key(settings, files)}.h5"
         if not cache.is_file():
             _build_cache(cache, files, settings)
         self.lr_images, self.hr_images = _read_cache(cache)
@@ -145,11 +144,6 @@ def _describe(base: DataSource, extra_roots: list[str]) -> DataSource:
                       note=f"{base.note} + {', '.join(extra_roots)} (not verified by a manifest)")
 
 
-def _cache_key(settings: dict, files: list[Path]) -> str:
-    content = [(f.name, sha256_file(f)) for f in files]
-    return hashlib.sha256(json.dumps([settings, content]).encode()).hexdigest()[:16]
-
-
 def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
     versions = len(settings["aug_scales"]) * len(settings["rotations"])
     get_logger().info(f"augmenting {len(files)} images x {versions} versions into {cache} (once)")
@@ -166,15 +160,8 @@ def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
                 lrs.append((lr / 255.0).astype(np.float32).ravel())
                 hrs.append(hr.ravel())
                 shapes.append(lr.shape)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(f".{cache.name}.tmp{os.getpid()}")
-    with h5py.File(tmp, "w") as h5:
-        h5.create_dataset("lr", data=np.concatenate(lrs))
-        h5.create_dataset("hr", data=np.concatenate(hrs))
-        h5.create_dataset("lr_shape", data=np.asarray(shapes, np.int64))
-        h5.attrs["settings"] = json.dumps(settings)
-        h5.attrs["files"] = json.dumps([f.name for f in files])
-    os.replace(tmp, cache)
+    write_h5(cache, {"lr": np.concatenate(lrs), "hr": np.concatenate(hrs),
+                     "lr_shape": np.asarray(shapes, np.int64)}, settings, files)
 
 
 def _read_cache(cache: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:

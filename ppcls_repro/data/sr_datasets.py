@@ -9,9 +9,6 @@ Values are in [0, 1] (Y / 255) as float32 CHW.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from pathlib import Path
 
 import h5py
@@ -19,7 +16,8 @@ import numpy as np
 from paddle.io import Dataset
 
 from ppcls_repro.data.color import rgb2ycbcr
-from ppcls_repro.data.download import DataSource, ensure_dataset, sha256_file
+from ppcls_repro.data.cache import cache_key, write_h5
+from ppcls_repro.data.download import DataSource, ensure_dataset
 from ppcls_repro.data.errors import DataError
 from ppcls_repro.data.sr_protocol import bicubic_downscale, bicubic_upscale, load_rgb, make_sr_pair, modcrop
 from ppcls_repro.engine.logger import get_logger
@@ -78,7 +76,7 @@ class SRCNNPatches(Dataset):
         settings = {"kind": "srcnn", "scale": scale, "input": input_size, "label": label_size,
                     "stride": stride, "version": 1}
         files = list_images(self.source.path)
-        cache = Path(cache_dir) / f"srcnn_x{scale}_{_cache_key(settings, files)}.h5"
+        cache = Path(cache_dir) / f"srcnn_x{scale}_{cache_key(settings, files)}.h5"
         if not cache.is_file():
             _build_cache(cache, files, settings)
         with h5py.File(cache, "r") as h5:
@@ -94,11 +92,6 @@ class SRCNNPatches(Dataset):
         return {"input": self.inputs[index][None], "target": self.labels[index][None]}
 
 
-def _cache_key(settings: dict, files: list[Path]) -> str:
-    content = [(f.name, sha256_file(f)) for f in files]
-    return hashlib.sha256(json.dumps([settings, content]).encode()).hexdigest()[:16]
-
-
 def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
     get_logger().info(f"extracting sub-images from {len(files)} images into {cache} (once)")
     inputs, labels = [], []
@@ -111,14 +104,7 @@ def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
                             f"{settings['input']}x{settings['input']} sub-image")
         inputs.append(x)
         labels.append(y)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(f".{cache.name}.tmp{os.getpid()}")
-    with h5py.File(tmp, "w") as h5:
-        h5.create_dataset("input", data=np.concatenate(inputs))
-        h5.create_dataset("label", data=np.concatenate(labels))
-        h5.attrs["settings"] = json.dumps(settings)
-        h5.attrs["files"] = json.dumps([f.name for f in files])
-    os.replace(tmp, cache)
+    write_h5(cache, {"input": np.concatenate(inputs), "label": np.concatenate(labels)}, settings, files)
 
 
 @DATASETS.register

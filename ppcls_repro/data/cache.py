@@ -1,0 +1,36 @@
+"""HDF5 caches of prepared training data (sub-images, patches, augmented images).
+
+A cache is named by a key of every setting that shapes it and the sha256 of every source image,
+so changing either builds a new one, and it is written atomically (temp file, then rename), so an
+interrupted build never leaves a half-written cache that a later run would trust.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from ppcls_repro.data.download import sha256_file
+
+
+def cache_key(settings: dict[str, Any], files: list[Path]) -> str:
+    """16 hex digits of the settings and the files' names and contents."""
+    content = [(f.name, sha256_file(f)) for f in files]
+    return hashlib.sha256(json.dumps([settings, content]).encode()).hexdigest()[:16]
+
+
+def write_h5(path: Path, arrays: dict[str, np.ndarray], settings: dict[str, Any], files: list[Path]) -> None:
+    """Write ``arrays`` (plus the settings and source file names as attributes) to ``path`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with h5py.File(tmp, "w") as h5:
+        for name, array in arrays.items():
+            h5.create_dataset(name, data=array)
+        h5.attrs["settings"] = json.dumps(settings)
+        h5.attrs["files"] = json.dumps([f.name for f in files])
+    os.replace(tmp, path)
