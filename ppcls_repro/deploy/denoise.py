@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from ppcls_repro.data.sr_protocol import quantize_uint8
-from ppcls_repro.deploy.pipeline import Net, Pipeline, read_image, save_image
-from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange
+from ppcls_repro.deploy.pipeline import Net, TiledImagePipeline, read_image, save_image
+from ppcls_repro.deploy.predictor import ModelDirError
 from ppcls_repro.deploy.tiling import run_tiled
 from ppcls_repro.engine.logger import get_logger
 from ppcls_repro.metrics.image import psnr
@@ -27,7 +27,7 @@ from ppcls_repro.registry import PIPELINES
 
 
 @PIPELINES.register
-class Denoise(Pipeline):
+class Denoise(TiledImagePipeline):
     """Keys of ``pipeline.json``: ``channels``, ``halo``, ``value_range`` (stated by the model);
     ``trained_sigma`` (the config), ``tile_size``; ``sigma``, ``add_noise``, ``noise_seed`` (infer)."""
 
@@ -108,13 +108,4 @@ class Denoise(Pipeline):
         x = (image[:, :, :self.channels].transpose(2, 0, 1) / 255.0).astype(np.float32)
         low, high = self.value_range
         x = (low + (high - low) * x).astype(np.float32)
-        if self.tile_size:  # what one tile of a large image feeds
-            x = x[:, :self.tile_size + 2 * self.halo, :self.tile_size + 2 * self.halo]
-        return [x[None]]
-
-    def shape_range(self, inputs: list[dict[str, Any]], batch_size: int) -> ShapeRange:
-        if not self.tile_size:
-            raise ValueError("TensorRT needs a bounded input size: use a tile size > 0 (--tile_size)")
-        side = self.tile_size + 2 * self.halo
-        return {inputs[0]["name"]: ([1, self.channels, 1, 1], [1, self.channels, side, side],
-                                    [max(1, batch_size), self.channels, side, side])}
+        return [self.one_tile(x)[None]]

@@ -66,6 +66,29 @@ class Pipeline:
         raise NotImplementedError
 
 
+class TiledImagePipeline(Pipeline):
+    """An image pipeline whose fully convolutional net runs in tiles: subclasses set ``channels``,
+    ``halo`` (receptive radius, the tiles' overlap) and ``tile_size`` (0 = whole image)."""
+
+    channels: int
+    halo: int
+    tile_size: int
+
+    def one_tile(self, x: np.ndarray) -> np.ndarray:
+        """What one tile of a large CHW image feeds the net (whole images when tiling is off)."""
+        if not self.tile_size:
+            return x
+        side = self.tile_size + 2 * self.halo
+        return x[:, :side, :side]
+
+    def shape_range(self, inputs: list[dict[str, Any]], batch_size: int) -> ShapeRange:
+        if not self.tile_size:
+            raise ValueError("TensorRT needs a bounded input size: use a tile size > 0 (--tile_size)")
+        side = self.tile_size + 2 * self.halo
+        return {inputs[0]["name"]: ([1, self.channels, 1, 1], [1, self.channels, side, side],
+                                    [max(1, batch_size), self.channels, side, side])}
+
+
 @dataclasses.dataclass
 class Deployment:
     model_dir: Path

@@ -19,14 +19,14 @@ import numpy as np
 
 from ppcls_repro.data.color import rgb2ycbcr, ycbcr2rgb
 from ppcls_repro.data.sr_protocol import bicubic_upscale, quantize_uint8
-from ppcls_repro.deploy.pipeline import Net, Pipeline, read_image, save_image
-from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange
+from ppcls_repro.deploy.pipeline import Net, TiledImagePipeline, read_image, save_image
+from ppcls_repro.deploy.predictor import ModelDirError
 from ppcls_repro.deploy.tiling import run_tiled
 from ppcls_repro.registry import PIPELINES
 
 
 @PIPELINES.register
-class SuperResolution(Pipeline):
+class SuperResolution(TiledImagePipeline):
     """Single-image SR. Keys of ``pipeline.json`` (the model states the first five at export):
 
     - ``scale``: upscaling factor; ``upsample_input``: the net wants the bicubic-upscaled image;
@@ -112,14 +112,4 @@ class SuperResolution(Pipeline):
         elif self.net_input == "rgb" and pixels.shape[2] == 1:
             pixels = np.repeat(pixels, 3, axis=2)
         x = self.net_array(pixels.astype(np.float64))
-        if self.tile_size:  # what one tile of a large image feeds
-            x = x[:, :self.tile_size + 2 * self.halo, :self.tile_size + 2 * self.halo]
-        return [x[None]]
-
-    def shape_range(self, inputs: list[dict[str, Any]], batch_size: int) -> ShapeRange:
-        if not self.tile_size:
-            raise ValueError("TensorRT needs a bounded input size: use a tile size > 0 (--tile_size)")
-        side = self.tile_size + 2 * self.halo
-        name = inputs[0]["name"]
-        return {name: ([1, self.channels, 1, 1], [1, self.channels, side, side],
-                       [max(1, batch_size), self.channels, side, side])}
+        return [self.one_tile(x)[None]]
