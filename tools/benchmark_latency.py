@@ -24,7 +24,7 @@ import paddle
 
 from ppcls_repro.cli import config_parser, run
 from ppcls_repro.config import load_config
-from ppcls_repro.deploy.benchmark import Timing, time_interleaved
+from ppcls_repro.deploy.benchmark import Timing, photograph, time_interleaved
 from ppcls_repro.deploy.export import build_network, export_network
 from ppcls_repro.deploy.pipeline import load_deployment, save_image
 from ppcls_repro.deploy.predictor import Predictor, PredictorOptions, resolve_options
@@ -44,17 +44,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sweep_repeats", type=int, default=2, help="timed runs of each sweep setting (default 2)")
     parser.add_argument("--no_torch", action="store_true", help="skip the PyTorch twin")
     return parser.parse_args()
-
-
-def lr_photo(size: int) -> np.ndarray:
-    """A real photograph cropped to size x size (scikit-image ships it)."""
-    import skimage.data
-
-    image = skimage.data.astronaut()
-    if size > min(image.shape[:2]):
-        raise ValueError(f"--lr_size {size}: the test photograph is only {image.shape[1]}x{image.shape[0]}")
-    top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
-    return image[top:top + size, left:left + size]
 
 
 def torch_srcnn(net: paddle.nn.Layer) -> Any:
@@ -128,7 +117,7 @@ def main() -> None:
         export_network(build_network(cfg, weights, str(source)), cfg, model_dir, str(source))
         deployment = load_deployment(model_dir, {"tile_size": 0})
         photo = Path(tmp) / "lr.png"
-        save_image(lr_photo(args.lr_size), photo)
+        save_image(photograph(args.lr_size), photo)
         x = deployment.pipeline.network_inputs(photo)[0]
         print(f"LR image {args.lr_size}x{args.lr_size} RGB -> network input {'x'.join(map(str, x.shape))}; "
               f"{threads} CPU thread(s) for every runtime; {os.cpu_count()} cores, load average "

@@ -10,6 +10,8 @@ import statistics
 import time
 from typing import Any, Callable
 
+import numpy as np
+
 
 @dataclasses.dataclass
 class Timing:
@@ -47,3 +49,14 @@ def time_interleaved(runners: dict[str, Callable[[], Any]], warmup: int = 1, rep
             run()
             timings[name].seconds.append(time.perf_counter() - tic)
     return timings
+
+
+def photograph(size: int) -> np.ndarray:
+    """A real photograph (scikit-image's astronaut, 512x512 RGB uint8) cropped to its central size x size."""
+    import skimage.data
+
+    image = skimage.data.astronaut()
+    if not 0 < size <= min(image.shape[:2]):
+        raise ValueError(f"image size {size}: the test photograph is {image.shape[1]}x{image.shape[0]}")
+    top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
+    return image[top:top + size, left:left + size]

@@ -121,6 +121,15 @@ class FSRCNN(nn.Layer):
         deconv = max((step - 1 + self.padding) // step, (reach - self.padding) // step)
         return 2 + len(self.mapping) + deconv
 
+    def multiply_adds(self, lr_height: int, lr_width: int) -> int:
+        """Multiply-adds to upscale one LR image of ``lr_height x lr_width``, the paper's complexity
+        ``(25d + sd + 9ms^2 + ds + 81d) x S_LR``: every layer, the deconvolution included, costs its
+        weight count per LR pixel (each LR pixel's d features spread over a 9x9 HR footprint).
+        Biases and PReLU slopes not counted."""
+        weights = sum(int(p.numel()) for name, p in self.named_parameters()
+                      if name.endswith("conv.weight") or name == "deconv.weight")
+        return weights * lr_height * lr_width
+
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         x = self.shrink(self.extract(x))
         for layer in self.mapping:

@@ -61,6 +61,14 @@ class SRCNN(nn.Layer):
         """Pixels lost on each side by the unpadded (training) convolutions: (33 - 21) / 2 = 6."""
         return sum(k // 2 for k in self.kernel_sizes)
 
+    def multiply_adds(self, lr_height: int, lr_width: int) -> int:
+        """Multiply-adds to upscale one LR image of ``lr_height x lr_width``, counted as the FSRCNN
+        paper does: every weight runs once per pixel of its layer's output, and all three layers
+        run at HR size, so weights x HR pixels (9-1-5: 8,032 per HR pixel). Biases not counted."""
+        scale = int(self.scale.numpy()[0])
+        weights = sum(int(conv.weight.numel()) for conv in (self.conv1, self.conv2, self.conv3))
+        return weights * lr_height * scale * lr_width * scale
+
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         pad = self.pad_in_training or not self.training
         for i, conv in enumerate((self.conv1, self.conv2, self.conv3)):

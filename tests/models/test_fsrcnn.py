@@ -23,6 +23,14 @@ def test_paper_weight_counts():
     assert weight_count(FSRCNN(2)) == weight_count(FSRCNN(4)) == 12464
 
 
+@pytest.mark.parametrize("d, s, m", [(56, 12, 4), (32, 5, 1), (48, 8, 2)])
+def test_multiply_adds_follow_the_paper_complexity(d, s, m):
+    # the paper's cost: (25d + sd + 9ms^2 + ds + 81d) per LR pixel, whatever the scale
+    per_lr_pixel = 25 * d + s * d + 9 * m * s * s + d * s + 81 * d
+    for scale in (2, 3, 4):
+        assert FSRCNN(scale, d=d, s=s, m=m).multiply_adds(20, 30) == per_lr_pixel * 20 * 30
+
+
 def test_layer_shapes_follow_the_paper():
     model = FSRCNN(3)
     shapes = {name: list(p.shape) for name, p in model.named_parameters() if name.endswith("weight")}

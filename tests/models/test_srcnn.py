@@ -15,6 +15,15 @@ def test_paper_weight_counts():
     assert weight_count(SRCNN(scale=3, kernel_sizes=(9, 5, 5))) == 57184
 
 
+@pytest.mark.parametrize("kernels, scale", [((9, 1, 5), 3), ((9, 5, 5), 2), ((9, 1, 5), 4)])
+def test_multiply_adds_run_every_layer_at_hr_size(kernels, scale):
+    # the FSRCNN paper's SRCNN cost: (f1^2 n1 + n1 f2^2 n2 + n2 f3^2) per HR pixel, n1 = 64, n2 = 32
+    f1, f2, f3 = kernels
+    per_hr_pixel = f1 * f1 * 64 + 64 * f2 * f2 * 32 + 32 * f3 * f3
+    model = SRCNN(scale=scale, kernel_sizes=kernels)
+    assert model.multiply_adds(20, 30) == per_hr_pixel * (20 * scale) * (30 * scale)
+
+
 def test_valid_convs_in_training_same_size_at_test():
     model = SRCNN(scale=3)
     x = paddle.rand([2, 1, 33, 33])
