@@ -36,6 +36,7 @@ class SpeedEntry:
 
 @dataclasses.dataclass
 class SpeedRow:
+    """One timed network: its network input's shape, multiply-adds for the LR image, and timing."""
     name: str
     weights: str | None
     input_shape: tuple[int, ...]
@@ -59,7 +60,8 @@ def measure_sr_speed(entries: list[SpeedEntry], lr_image: np.ndarray, threads: i
             for row, _, _, net in prepared]
 
 
-def _prepare(entry: SpeedEntry, photo: Path, model_dir: Path, threads: int):
+def _prepare(entry: SpeedEntry, photo: Path, model_dir: Path,
+             threads: int) -> tuple[SpeedRow, Predictor, np.ndarray, Any]:
     """Export one network; return its row (timing pending), predictor, input array and dygraph net."""
     weights = load_weights(entry.weights) if entry.weights else None
     net = build_network(entry.cfg, weights, str(entry.weights))
@@ -74,7 +76,7 @@ def _prepare(entry: SpeedEntry, photo: Path, model_dir: Path, threads: int):
     return row, predictor, x, net
 
 
-def _check_same_scale(prepared: list) -> None:
+def _check_same_scale(prepared: list[tuple[SpeedRow, Predictor, np.ndarray, Any]]) -> None:
     scales = {row.name: int(net.scale.numpy()[0]) for row, _, _, net in prepared}
     if len(set(scales.values())) > 1:
         raise ConfigError(f"the networks upscale by different factors ({scales}); compare one scale at a time")

@@ -16,8 +16,8 @@ The input is the bicubic-upscaled luminance in [0, 1]; the output is the restore
 Deviations: none in the network. ``init="kaiming"`` (He normal) is offered for Adam and labelled
 as a deviation where a config uses it: Adam's steps have the learning rate's size whatever the
 gradient, so from the paper's N(0, 0.001^2) weights the biases soon outweigh the weights and push
-units into the dead ReLU zone (measured: a third of the units never active on Set5 after 2 epochs). Learning rates and the optimiser are set
-in the config (the paper's per-layer rates are ``Optimizer.param_lr``).
+units into the dead ReLU zone (measured: a third of the units never active on Set5 after 2 epochs).
+Learning rates and the optimiser are set in the config (the paper's per-layer rates are ``Optimizer.param_lr``).
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-import numpy as np
+from pathlib import Path
+
 import pytest
 
 from ppcls_repro.config import load_config
@@ -6,9 +7,11 @@ from ppcls_repro.deploy.benchmark import Timing, photograph
 from ppcls_repro.deploy.sr_speed import SpeedEntry, SpeedRow, format_speed_table, measure_sr_speed
 from ppcls_repro.registry import ConfigError
 
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
 
 def entry(config: str, *overrides: str) -> SpeedEntry:
-    return SpeedEntry(name=config, cfg=load_config(f"configs/{config}.yaml", list(overrides)))
+    return SpeedEntry(name=config, cfg=load_config(CONFIGS / f"{config}.yaml", list(overrides)))
 
 
 def test_each_network_gets_its_own_pipeline_input_and_paper_cost():
