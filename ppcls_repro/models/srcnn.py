@@ -16,7 +16,8 @@ The input is the bicubic-upscaled luminance in [0, 1]; the output is the restore
 Deviations: none in the network. ``init="kaiming"`` (He normal) is offered for Adam and labelled
 as a deviation where a config uses it: Adam's steps have the learning rate's size whatever the
 gradient, so from the paper's N(0, 0.001^2) weights the biases soon outweigh the weights and push
-units into the dead ReLU zone (measured: a third of the units never active on Set5 after 2 epochs).
+units into the dead ReLU zone (``tools/dead_units.py``: 38 of 96 units never active on Set5 after
+2 epochs; releases/srcnn_x3/dead_units.log).
 Learning rates and the optimiser are set in the config (the paper's per-layer rates are ``Optimizer.param_lr``).
 """
 from __future__ import annotations
@@ -72,16 +73,25 @@ class SRCNN(nn.Layer):
         return weights * lr_height * scale * lr_width * scale
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        return self.layer_outputs(x)[-1]
+
+    def hidden_features(self, x: paddle.Tensor) -> list[paddle.Tensor]:
+        """The ReLU outputs of the first two layers (for dead-unit checks: ``tools/dead_units.py``)."""
+        return self.layer_outputs(x)[:2]
+
+    def layer_outputs(self, x: paddle.Tensor) -> list[paddle.Tensor]:
+        """Each layer's output: the two ReLU feature maps, then the restored image."""
         pad = self.pad_in_training or not self.training
+        outputs = []
         for i, conv in enumerate((self.conv1, self.conv2, self.conv3)):
             half = conv._kernel_size[0] // 2
             if pad and half:
                 x = F.pad(x, [half] * 4, mode="replicate")
-            x = F.conv2d(x, conv.weight, None)
-            x = add_channel_bias(x, conv.bias)
+            x = add_channel_bias(F.conv2d(x, conv.weight, None), conv.bias)
             if i < 2:
                 x = F.relu(x)
-        return x
+            outputs.append(x)
+        return outputs
 
     def export_spec(self) -> ExportSpec:
         """Exported in eval mode (edge-replicating padding, output the input's size): batch, height and
