@@ -13,7 +13,9 @@ ECCV 2016, https://arxiv.org/abs/1608.00367. Parts used (by name; section number
   The per-layer learning rates (1e-3 convolutions, 1e-4 deconvolution) are ``Optimizer.param_lr``.
 - SR for different upscaling factors: x2/x4 reuse every layer of the x3 model and retrain only
   the deconvolution (``Global.pretrained_prefixes`` + ``Optimizer.trainable`` in the configs).
-- the training samples: zero padding in all layers, in training and at test time alike.
+- the training samples: zero padding in all layers, in training and at test time alike
+  (``padding_mode="replicate"`` pads the convolutions by edge replication instead, as the SRCNN
+  authors' test code does; measured 0.03 dB lower on Set5 x3, see the README).
 
 Input: the LR luminance in [0, 1], N x 1 x h x w. Output: the HR luminance, N x 1 x (scale h) x
 (scale w), exactly, for any h and w.
@@ -67,18 +69,23 @@ def deconv_geometry(scale: int, kernel: int = DECONV_KERNEL) -> tuple[int, int]:
 
 
 class ConvPReLU(nn.Layer):
-    """A zero-padded ('same') convolution followed by a per-channel PReLU."""
+    """A 'same' convolution (zero or edge-replicating padding) followed by a per-channel PReLU."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, init: str) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, init: str,
+                 padding_mode: str = "zeros") -> None:
         super().__init__()
         self.conv = nn.Conv2D(in_channels, out_channels, kernel_size, padding=kernel_size // 2,
                               weight_attr=_conv_weight_attr(init),
                               bias_attr=nn.initializer.Constant(0.0))
         self.prelu = nn.PReLU(num_parameters=out_channels, init=PRELU_INIT)
         self.padding = kernel_size // 2
+        self.padding_mode = padding_mode
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        x = F.conv2d(x, self.conv.weight, None, padding=self.padding)
+        if self.padding_mode == "replicate" and self.padding:
+            x = F.conv2d(F.pad(x, [self.padding] * 4, mode="replicate"), self.conv.weight, None)
+        else:
+            x = F.conv2d(x, self.conv.weight, None, padding=self.padding)
         return self.prelu(add_channel_bias(x, self.conv.bias))
 
 
@@ -93,16 +100,17 @@ class FSRCNN(nn.Layer):
     """
 
     def __init__(self, scale: int, d: int = 56, s: int = 12, m: int = 4, in_channels: int = 1,
-                 init: Literal["paper", "he_relu"] = "paper") -> None:
+                 init: Literal["paper", "he_relu"] = "paper",
+                 padding_mode: Literal["zeros", "replicate"] = "zeros") -> None:
         super().__init__()
         if min(d, s, in_channels) < 1 or m < 0:
             raise ValueError(f"FSRCNN needs d, s >= 1 and m >= 0, got d={d}, s={s}, m={m}")
         self.padding, self.output_padding = deconv_geometry(scale)
         self.register_buffer("scale", paddle.to_tensor([scale], dtype="int64"), persistable=True)
-        self.extract = ConvPReLU(in_channels, d, 5, init)
-        self.shrink = ConvPReLU(d, s, 1, init)
-        self.mapping = nn.LayerList([ConvPReLU(s, s, 3, init) for _ in range(m)])
-        self.expand = ConvPReLU(s, d, 1, init)
+        self.extract = ConvPReLU(in_channels, d, 5, init, padding_mode)
+        self.shrink = ConvPReLU(d, s, 1, init, padding_mode)
+        self.mapping = nn.LayerList([ConvPReLU(s, s, 3, init, padding_mode) for _ in range(m)])
+        self.expand = ConvPReLU(s, d, 1, init, padding_mode)
         # Weight shape [d, in_channels, 9, 9] (Paddle's transposed-conv layout: in, out, k, k).
         self.deconv = nn.Conv2DTranspose(
             d, in_channels, DECONV_KERNEL, stride=scale, padding=self.padding,

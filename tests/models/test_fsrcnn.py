@@ -180,3 +180,15 @@ def test_tiles_overlapping_by_the_halo_reproduce_the_whole_image(scale):
     assert np.abs(short - whole).max() > 1e-4  # one pixel less of overlap is not enough
     spec = model.export_spec()
     assert spec.pipeline["halo"] == model.halo and spec.pipeline["upsample_input"] is False
+
+
+def test_replicate_padding_changes_only_the_border():
+    paddle.seed(0)
+    zeros = FSRCNN(3, d=8, s=4, m=2)
+    replicate = FSRCNN(3, d=8, s=4, m=2, padding_mode="replicate")
+    replicate.set_state_dict(zeros.state_dict())
+    x = paddle.rand([1, 1, 24, 24]) + 0.5  # far from zero, so zero padding is visible at the border
+    a, b = zeros(x).numpy(), replicate(x).numpy()
+    inner = 3 * zeros.halo  # HR pixels whose receptive field stays inside the LR image
+    np.testing.assert_allclose(a[..., inner:-inner, inner:-inner], b[..., inner:-inner, inner:-inner], atol=1e-6)
+    assert np.abs(a[..., :3, :] - b[..., :3, :]).max() > 1e-4
