@@ -2,9 +2,15 @@
 
 ``AdversarialStep`` owns a generator and a discriminator (``models/gan.py``), each with its own
 optimizer and lr schedule. One loop iteration (one data minibatch of m examples) is one
-discriminator update on m real and m generated images; every ``k``-th iteration is followed by a
-generator update on m fresh noise vectors: k discriminator steps per generator step with a fresh
-minibatch for each, as Algorithm 1 (k = 1 in the paper's experiments).
+discriminator update on m real and m generated images; every ``k``-th iteration also updates the
+generator (k = 1 in the paper's experiments). ``update`` chooses how the two updates meet:
+
+- ``simultaneous`` (default; the official code that produced Table 1): ``AdversaryCost2`` runs D
+  once over the real batch and one generated batch S (one set of dropout masks), takes D's objective
+  and G's objective from that same forward pass, and applies both gradients in one SGD step. Each
+  network's gradient is that of its own objective only, taken at the parameters before the step.
+- ``alternating`` (Algorithm 1 as printed): the D update, then G's update on fresh noise against the
+  just-updated D.
 
 Losses (mean over the minibatch, from D's logits in stable log-sigmoid form):
 - D: ``d_loss_weight`` x (-log D(x) - log(1 - D(G(z)))); the official ``AdversaryCost2`` uses 0.5
@@ -17,9 +23,8 @@ update with a floor of 1e-6 (``ExponentialDecay`` below, stepped once per loop i
 network), momentum 0.5 rising linearly to 0.7 between epochs ``momentum_start`` = 1 and
 ``momentum_saturate`` = 250 (pylearn2's ``MomentumAdjustor``); the loop calls ``set_epoch``.
 
-Deviations: pylearn2 updates D and G simultaneously from one minibatch (gradients of both objectives
-on the same samples, ``Cycler`` for k > 1); Algorithm 1's alternating order is used here.
-Paddle's momentum is v = mu v + g, p -= lr v, pylearn2's v = mu v - lr g, p += v: identical while lr
+Deviations: none in the default. For k > 1 pylearn2 cycles whole costs; here the simultaneous mode
+updates G on every k-th iteration's shared forward pass. Paddle's momentum is v = mu v + g, p -= lr v, pylearn2's v = mu v - lr g, p += v: identical while lr
 is constant; with lr changing by a factor 1.000004 per step the difference is negligible.
 """
 from __future__ import annotations
@@ -59,14 +64,15 @@ def momentum_at(epoch: int, initial: float, final: float, start: int, saturate: 
 
 @STEPS.register
 class AdversarialStep:
-    """Alternating D and G updates; see the module docstring. ``eval_model`` is the generator."""
+    """D and G updates, simultaneous or alternating; see the module docstring. ``eval_model`` is the generator."""
 
     supplied = ("gan", "optimizers", "schedulers")
 
     def __init__(self, gan: GANPair, optimizers: dict[str, Any], schedulers: dict[str, Any], k: int = 1,
                  generator_loss: Literal["minimax", "non_saturating"] = "non_saturating",
                  d_loss_weight: float = 0.5, final_momentum: float | None = 0.7, momentum_start: int = 1,
-                 momentum_saturate: int = 250) -> None:
+                 momentum_saturate: int = 250,
+                 update: Literal["simultaneous", "alternating"] = "simultaneous") -> None:
         if k < 1 or d_loss_weight <= 0 or momentum_saturate < momentum_start:
             raise ConfigError(f"Step: k must be >= 1, d_loss_weight > 0, momentum_saturate >= momentum_start; "
                               f"got {k}, {d_loss_weight}, {momentum_start}..{momentum_saturate}")
@@ -75,6 +81,7 @@ class AdversarialStep:
         self.schedulers = schedulers
         self.k = k
         self.generator_loss = generator_loss
+        self.update = update
         self.d_loss_weight = d_loss_weight
         self.final_momentum = final_momentum
         self.momentum_start, self.momentum_saturate = momentum_start, momentum_saturate
@@ -146,38 +153,72 @@ class AdversarialStep:
             self.gan.generator.init_output_bias(total / count)
 
     def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
+        self.iteration += 1
+        train_generator = self.iteration % self.k == 0
+        if self.update == "simultaneous":
+            out = self._simultaneous_step(batch["input"], train_generator)
+        else:
+            out = self._alternating_step(batch["input"], train_generator)
+        if train_generator:
+            self.generator_updates += 1
+        else:
+            self.schedulers["generator"].step()  # the schedule counts loop iterations for both nets
+        return out
+
+    def _simultaneous_step(self, real: paddle.Tensor, train_generator: bool) -> dict[str, float]:
+        """Both objectives from one forward pass of D; each net steps on its own objective's gradient."""
         g, d = self.gan.generator, self.gan.discriminator
-        real = batch["input"]
+        fake = g(g.sample_noise(int(real.shape[0])))
+        # D sees a leaf copy of the samples, so D's loss never reaches G's parameters; G's gradient is
+        # carried to the samples through the shared forward pass, then back through G.
+        samples = fake.detach()
+        samples.stop_gradient = False
+        logit_real, logit_fake = d(real), d(samples)
+        d_loss = self._d_loss(logit_real, logit_fake)
+        g_loss = self._g_loss(logit_fake)
+        if train_generator:
+            (grad_samples,) = paddle.grad(g_loss, samples, retain_graph=True)
+        d_loss.backward()
+        self._step("discriminator")
+        if train_generator:
+            fake.backward(grad_samples)
+            self._step("generator")
+        return self._logged(d_loss, g_loss, logit_real, logit_fake)
+
+    def _alternating_step(self, real: paddle.Tensor, train_generator: bool) -> dict[str, float]:
+        """Algorithm 1: D's update, then G's update on fresh noise against the updated D."""
+        g, d = self.gan.generator, self.gan.discriminator
         m = int(real.shape[0])
         with paddle.no_grad():
             fake = g(g.sample_noise(m))
         logit_real, logit_fake = d(real), d(fake)
-        d_loss = self.d_loss_weight * (F.softplus(-logit_real).mean() + F.softplus(logit_fake).mean())
-        self._update("discriminator", d_loss)
-        self.iteration += 1
-        out = {"d_loss": float(d_loss), "d_real": float(F.sigmoid(logit_real).mean()),
-               "d_fake": float(F.sigmoid(logit_fake).mean())}
-        if self.iteration % self.k == 0:
-            logit = d(g(g.sample_noise(m)))
-            # minimax: min log(1 - D) = -softplus(logit); non-saturating: min -log D = softplus(-logit)
-            g_loss = -F.softplus(logit).mean() if self.generator_loss == "minimax" else F.softplus(-logit).mean()
-            self._update("generator", g_loss)
+        d_loss = self._d_loss(logit_real, logit_fake)
+        d_loss.backward()
+        self._step("discriminator")
+        g_loss = self._g_loss(logit_fake)  # logged when G does not train on this iteration
+        if train_generator:
+            g_loss = self._g_loss(d(g(g.sample_noise(m))))
+            g_loss.backward()
+            self._step("generator")
             d.clear_gradients()  # G's backward also reached D's parameters; D's next update starts clean
-            self.generator_updates += 1
-            out["g_loss"] = float(g_loss)
-        else:
-            self.schedulers["generator"].step()  # the schedule counts loop iterations for both nets
-            out["g_loss"] = self._g_loss_of(logit_fake)
-        return out
+        return self._logged(d_loss, g_loss, logit_real, logit_fake)
 
-    def _g_loss_of(self, logit_fake: paddle.Tensor) -> float:
-        """G's objective on the discriminator step's samples (logged on iterations without a G update)."""
+    def _d_loss(self, logit_real: paddle.Tensor, logit_fake: paddle.Tensor) -> paddle.Tensor:
+        return self.d_loss_weight * (F.softplus(-logit_real).mean() + F.softplus(logit_fake).mean())
+
+    def _g_loss(self, logit_fake: paddle.Tensor) -> paddle.Tensor:
+        # minimax: min log(1 - D) = -softplus(logit); non-saturating: min -log D = softplus(-logit)
         if self.generator_loss == "minimax":
-            return float(-F.softplus(logit_fake).mean())
-        return float(F.softplus(-logit_fake).mean())
+            return -F.softplus(logit_fake).mean()
+        return F.softplus(-logit_fake).mean()
 
-    def _update(self, net: str, loss: paddle.Tensor) -> None:
-        loss.backward()
+    @staticmethod
+    def _logged(d_loss: paddle.Tensor, g_loss: paddle.Tensor, logit_real: paddle.Tensor,
+                logit_fake: paddle.Tensor) -> dict[str, float]:
+        return {"d_loss": float(d_loss), "g_loss": float(g_loss), "d_real": float(F.sigmoid(logit_real).mean()),
+                "d_fake": float(F.sigmoid(logit_fake).mean())}
+
+    def _step(self, net: str) -> None:
         self.optimizers[net].step()
         self.optimizers[net].clear_grad()
         self.schedulers[net].step()

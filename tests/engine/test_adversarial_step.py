@@ -13,8 +13,8 @@ SMALL = ["Arch.generator.noise_dim=8", "Arch.generator.hidden=[16]", "Arch.discr
          "Arch.discriminator.pieces=2"]
 
 
-def tiny_step(k, loss="non_saturating"):
-    cfg = load_config(CONFIG, SMALL + [f"Step.k={k}", f"Step.generator_loss={loss}"])
+def tiny_step(k, loss="non_saturating", update="simultaneous", extra=()):
+    cfg = load_config(CONFIG, SMALL + [f"Step.k={k}", f"Step.generator_loss={loss}", f"Step.update={update}", *extra])
     return AdversarialStep.from_config(cfg, steps_per_epoch=10)
 
 
@@ -26,10 +26,11 @@ def snapshot(net):
     return {k: v.numpy().copy() for k, v in net.state_dict().items()}
 
 
+@pytest.mark.parametrize("update", ["simultaneous", "alternating"])
 @pytest.mark.parametrize("k", [1, 3])
-def test_k_discriminator_steps_per_generator_step(k):
+def test_k_discriminator_steps_per_generator_step(k, update):
     paddle.seed(0)
-    step = tiny_step(k)
+    step = tiny_step(k, update=update)
     changed = []
     for i in range(6):
         before = snapshot(step.gan.generator)
@@ -42,14 +43,55 @@ def test_k_discriminator_steps_per_generator_step(k):
     assert step.generator_updates == 6 // k and step.iteration == 6
 
 
+@pytest.mark.parametrize("update", ["simultaneous", "alternating"])
 @pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
-def test_generator_losses(loss):
+def test_generator_losses(loss, update):
     paddle.seed(0)
-    step = tiny_step(1, loss)
+    step = tiny_step(1, loss, update)
     out = step.train_step(batch())
     # one D step then one G step on fresh noise: the sign distinguishes the two objectives
     assert (out["g_loss"] < 0) == (loss == "minimax")
     assert 0 < out["d_real"] < 1 and 0 < out["d_fake"] < 1
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
+def test_simultaneous_update_steps_each_net_on_its_own_objective(loss):
+    """As AdversaryCost2: one forward pass of D on (x, G(z)); D descends d_obj, G descends g_obj, both
+    gradients taken before either net moves. Dropout off so the reference forward pass is the same."""
+    step = tiny_step(1, loss, extra=["Arch.discriminator.input_keep=1.0", "Arch.discriminator.hidden_keep=1.0"])
+    g, d = step.gan.generator, step.gan.discriminator
+    real = batch()["input"]
+    paddle.seed(7)
+    fake = g(g.sample_noise(int(real.shape[0])))
+    logit_fake = d(fake)
+    d_grads = paddle.grad(step._d_loss(d(real), logit_fake), d.parameters(), retain_graph=True)
+    g_grads = paddle.grad(step._g_loss(logit_fake), g.parameters())
+    expected = {"discriminator": [p.numpy() - 0.1 * gr.numpy() for p, gr in zip(d.parameters(), d_grads)],
+                "generator": [p.numpy() - 0.1 * gr.numpy() for p, gr in zip(g.parameters(), g_grads)]}
+    paddle.seed(7)
+    step.train_step({"input": real})  # first momentum step at lr 0.1: p - 0.1 * grad
+    for net, values in expected.items():
+        for param, value in zip(getattr(step.gan, net).parameters(), values):
+            np.testing.assert_allclose(param.numpy(), value, rtol=1e-5, atol=1e-7, err_msg=f"{net} {param.name}")
+
+
+def test_generator_update_raises_its_score_on_the_same_noise():
+    """The non-saturating G step with D held fixed moves D(G(z)) up on the noise it was computed on."""
+    paddle.seed(0)
+    step = tiny_step(1000, "non_saturating", "alternating",
+                     extra=["Arch.discriminator.input_keep=1.0", "Arch.discriminator.hidden_keep=1.0",
+                            "Arch.discriminator.irange=0.1"])
+    g, d = step.gan.generator, step.gan.discriminator
+    for i in range(30):  # D alone learns to tell the samples apart, so G's gradient is not vanishingly small
+        step.train_step(batch(i))
+    z = g.sample_noise(64, np.random.default_rng(3))
+    before = float(d.probability(g(z)).mean())
+    assert before < 0.48
+    loss = step._g_loss(d(g(z)))
+    loss.backward()
+    step._step("generator")
+    d.clear_gradients()
+    assert float(d.probability(g(z)).mean()) > before
 
 
 def test_schedules_follow_pylearn2():
