@@ -257,10 +257,20 @@ def evaluate(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def format_table(result: EvalResult) -> list[str]:
-    """Per-item rows and the average, aligned for the log."""
-    keys = list(result.metrics)
-    rows = [f"{'item':<16}" + "".join(f"{k:>15}" for k in keys)]
-    for item in result.per_item:
-        rows.append(f"{str(item.get('name', '')):<16}" + "".join(f"{item[k]:>15.4f}" for k in keys))
-    rows.append(f"{'average':<16}" + "".join(f"{result.metrics[k]:>15.4f}" for k in keys))
+    """Per-item rows, then the average when the items carry the metrics' own columns (images), or
+    the metrics on one line when they carry something else (e.g. the Parzen score of each sigma)."""
+    columns = list(dict.fromkeys(k for item in result.per_item for k in item if k != "name"))
+    rows = []
+    if columns:
+        rows.append(f"{'item':<16}" + "".join(f"{k:>15}" for k in columns))
+        for item in result.per_item:
+            rows.append(f"{str(item.get('name', '')):<16}" + "".join(_cell(item.get(k)) for k in columns))
+    if columns and set(columns) == set(result.metrics):
+        rows.append(f"{'average':<16}" + "".join(_cell(result.metrics[k]) for k in columns))
+    else:
+        rows.append("result: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
     return rows
+
+
+def _cell(value: Any) -> str:
+    return f"{value:>15.4f}" if isinstance(value, (int, float)) else f"{str(value if value is not None else '-'):>15}"

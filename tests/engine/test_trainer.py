@@ -8,7 +8,8 @@ import pytest
 
 from ppcls_repro.config import load_config
 from ppcls_repro.engine.checkpoint import CheckpointError, load_weights
-from ppcls_repro.engine.trainer import TrainingDiverged, evaluate, train
+from ppcls_repro.engine.evaluate import EvalResult
+from ppcls_repro.engine.trainer import TrainingDiverged, evaluate, format_table, train
 
 SRCNN = Path(__file__).resolve().parents[2] / "configs" / "srcnn.yaml"
 
@@ -137,3 +138,22 @@ def test_scales_must_agree_within_a_config(srcnn_overrides):
 
     with pytest.raises(ConfigError, match="scale: the config disagrees with itself"):
         load_config(SRCNN, [*srcnn_overrides, "Metric.scale=2"])
+
+
+def test_format_table_images_end_with_the_average():
+    result = EvalResult(metrics={"psnr": 31.0, "ssim": 0.5},
+                        per_item=[{"name": "baby", "psnr": 32.0, "ssim": 0.6}, {"name": "bird", "psnr": 30.0, "ssim": 0.4}])
+    rows = format_table(result)
+    assert rows[0].split() == ["item", "psnr", "ssim"]
+    assert rows[1].split() == ["baby", "32.0000", "0.6000"]
+    assert rows[-1].split() == ["average", "31.0000", "0.5000"]
+
+
+def test_format_table_items_with_other_columns_than_the_metrics():
+    """The Parzen evaluator lists one validation score per sigma; its metrics are other numbers."""
+    result = EvalResult(metrics={"parzen_ll": 225.0, "parzen_se": 2.0},
+                        per_item=[{"name": "sigma 0.1000", "val_ll": -10.5}, {"name": "sigma 0.2154", "val_ll": 150.25}])
+    rows = format_table(result)
+    assert rows[0].split() == ["item", "val_ll"]
+    assert rows[2].split() == ["sigma", "0.2154", "150.2500"]
+    assert rows[-1] == "result: parzen_ll 225.0000, parzen_se 2.0000"
