@@ -24,8 +24,9 @@ network), momentum 0.5 rising linearly to 0.7 between epochs ``momentum_start`` 
 ``momentum_saturate`` = 250 (pylearn2's ``MomentumAdjustor``); the loop calls ``set_epoch``.
 
 Deviations: none in the default. For k > 1 pylearn2 cycles whole costs; here the simultaneous mode
-updates G on every k-th iteration's shared forward pass. Paddle's momentum is v = mu v + g, p -= lr v, pylearn2's v = mu v - lr g, p += v: identical while lr
-is constant; with lr changing by a factor 1.000004 per step the difference is negligible.
+updates G on every k-th iteration's shared forward pass. Paddle's momentum is v = mu v + g,
+p -= lr v, pylearn2's v = mu v - lr g, p += v: identical while lr is constant; with lr changing by a
+factor 1.000004 per step the difference is negligible.
 """
 from __future__ import annotations
 

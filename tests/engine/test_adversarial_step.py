@@ -49,7 +49,7 @@ def test_generator_losses(loss, update):
     paddle.seed(0)
     step = tiny_step(1, loss, update)
     out = step.train_step(batch())
-    # one D step then one G step on fresh noise: the sign distinguishes the two objectives
+    # the logged G objective: its sign tells the two apart (minimax log(1 - D) < 0, -log D > 0)
     assert (out["g_loss"] < 0) == (loss == "minimax")
     assert 0 < out["d_real"] < 1 and 0 < out["d_fake"] < 1
 
