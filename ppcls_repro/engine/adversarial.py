@@ -169,7 +169,8 @@ class AdversarialStep:
     def _simultaneous_step(self, real: paddle.Tensor, train_generator: bool) -> dict[str, float]:
         """Both objectives from one forward pass of D; each net steps on its own objective's gradient."""
         g, d = self.gan.generator, self.gan.discriminator
-        fake = g(g.sample_noise(int(real.shape[0])))
+        with paddle.set_grad_enabled(train_generator):  # G's graph is only needed when G steps
+            fake = g(g.sample_noise(int(real.shape[0])))
         # D sees a leaf copy of the samples, so D's loss never reaches G's parameters; G's gradient is
         # carried to the samples through the shared forward pass, then back through G.
         samples = fake.detach()
@@ -196,12 +197,13 @@ class AdversarialStep:
         d_loss = self._d_loss(logit_real, logit_fake)
         d_loss.backward()
         self._step("discriminator")
-        g_loss = self._g_loss(logit_fake)  # logged when G does not train on this iteration
         if train_generator:
             g_loss = self._g_loss(d(g(g.sample_noise(m))))
             g_loss.backward()
             self._step("generator")
             d.clear_gradients()  # G's backward also reached D's parameters; D's next update starts clean
+        else:
+            g_loss = self._g_loss(logit_fake)  # logged: G's objective on the D step's samples
         return self._logged(d_loss, g_loss, logit_real, logit_fake)
 
     def _d_loss(self, logit_real: paddle.Tensor, logit_fake: paddle.Tensor) -> paddle.Tensor:
