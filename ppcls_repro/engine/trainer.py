@@ -68,7 +68,7 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     data = data_summary(train_set, eval_set)
 
     vdl = VisualDLWriter(out / "vdl" if g["use_visualdl"] and main else None)
-    progress = _restore(step, g)
+    progress = _restore(step, g, data)
     if progress.epoch == 0:
         vdl.text("data", json.dumps(data))
     log.info(f"data: {json.dumps(data)}")
@@ -81,19 +81,20 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
             due = epoch % g["eval_interval"] == 0 or epoch == g["epochs"]
             if evaluator is not None and eval_loader is not None and due:
                 result = evaluator(step.eval_model, eval_loader)
-                _report_eval(result, epoch, progress, step, g, vdl, out)
-            _save(out / "latest", step, progress)
+                _report_eval(result, epoch, progress, step, g, vdl, out, data)
+            _save(out / "latest", step, progress, data)
             if g["save_interval"] and epoch % g["save_interval"] == 0:
-                _save(out / f"epoch_{epoch}", step, progress)
+                _save(out / f"epoch_{epoch}", step, progress, data)
     finally:
         vdl.close()
     return _write_metrics(out, cfg, data, result, progress)
 
 
-def _restore(step: Any, g: dict[str, Any]) -> Progress:
+def _restore(step: Any, g: dict[str, Any], data: dict[str, Any]) -> Progress:
     log = get_logger()
     if g["checkpoints"]:
         state = load_resume_state(g["checkpoints"])
+        check_same_data(state.get("data"), data, str(g["checkpoints"]))
         step.set_state_dict(state["step"], state["weights"], source=str(g["checkpoints"]))
         progress = Progress(**state["progress"])
         log.info(f"resumed from {g['checkpoints']} at epoch {progress.epoch}")
@@ -119,7 +120,7 @@ def _train_one_epoch(step: Any, loader: Any, epoch: int, iters: int, progress: P
             part.set_epoch(epoch)
     reader_cost = batch_cost = 0.0
     samples = 0
-    total_iters = g["epochs"] * iters
+    iters_after_epoch = (g["epochs"] - epoch) * iters
     tic = time.perf_counter()
     for i, batch in enumerate(loader):
         if i >= iters:
@@ -132,7 +133,7 @@ def _train_one_epoch(step: Any, loader: Any, epoch: int, iters: int, progress: P
         batch_cost += time.perf_counter() - tic
         if (i + 1) % g["print_batch_step"] == 0 or i + 1 == iters:
             n = (i + 1) % g["print_batch_step"] or g["print_batch_step"]
-            eta = batch_cost / n * (total_iters - progress.global_iter)
+            eta = batch_cost / n * (iters - (i + 1) + iters_after_epoch)  # what is left of this run
             loss_text = ", ".join(f"{k}: {v:.6g}" for k, v in losses.items())
             log.info(f"[Train][Epoch {epoch}/{g['epochs']}][Iter {i + 1}/{iters}] lr: {step.lr:.3e}, "
                      f"{loss_text}, reader_cost: {reader_cost / n:.5f} s, batch_cost: {batch_cost / n:.5f} s, "
@@ -159,7 +160,7 @@ def _batch_size(batch: Any) -> int:
 
 
 def _report_eval(result: EvalResult, epoch: int, progress: Progress, step: Any, g: dict[str, Any],
-                 vdl: VisualDLWriter, out: Path) -> None:
+                 vdl: VisualDLWriter, out: Path, data: dict[str, Any]) -> None:
     log = get_logger()
     text = ", ".join(f"{k}: {v:.4f}" for k, v in result.metrics.items())
     log.info(f"[Eval][Epoch {epoch}] {text}")
@@ -175,7 +176,7 @@ def _report_eval(result: EvalResult, epoch: int, progress: Progress, step: Any, 
         value > progress.best_value if g["higher_is_better"] else value < progress.best_value)
     if better:
         progress.best_value, progress.best_epoch = value, epoch
-        _save(out / "best_model", step, progress)
+        _save(out / "best_model", step, progress, data)
         log.info(f"[Eval][Epoch {epoch}] new best {key}: {value:.4f}, saved {out / 'best_model'}")
 
 
@@ -184,11 +185,32 @@ def _gathers(evaluator: Any) -> bool:
     return bool(getattr(evaluator, "gathers_across_ranks", False))
 
 
-def _save(prefix: Path, step: Any, progress: Progress) -> None:
+def _save(prefix: Path, step: Any, progress: Progress, data: dict[str, Any]) -> None:
     if not distributed.is_main_process():
         return
     save_checkpoint(prefix, step.weights(),
-                    {"step": step.state_dict(), "progress": dataclasses.asdict(progress)})
+                    {"step": step.state_dict(), "progress": dataclasses.asdict(progress), "data": data})
+
+
+def check_same_data(saved: dict[str, Any] | None, current: dict[str, Any], source: str) -> None:
+    """Refuse to resume a run on other data than it was trained on (e.g. real T91 -> sample stand-in).
+
+    Training data must match in kind, name and size; evaluation data in kind and name (a smaller or
+    larger validation subset is an evaluation choice). Training on other data goes through
+    Global.pretrained_model. Checkpoints written before the data was recorded (``saved`` None) pass.
+    """
+    if saved is None:
+        return
+    for split, fields in (("train", ("kind", "name", "samples")), ("eval", ("kind", "name"))):
+        before, now = saved.get(split), current.get(split)
+        if before and now and any(before.get(f) != now.get(f) for f in fields):
+            raise ConfigError(f"Global.checkpoints: {source} was trained with {split} data {_describe(before)} "
+                              f"but this run has {_describe(now)}; restore the data (dataset paths are "
+                              f"relative to the working directory) or start a new run from Global.pretrained_model")
+
+
+def _describe(info: dict[str, Any]) -> str:
+    return f"{info.get('name')} ({info.get('kind')}, {info.get('samples')} samples)"
 
 
 def _write_metrics(out: Path, cfg: dict[str, Any], data: dict[str, Any], result: EvalResult | None,

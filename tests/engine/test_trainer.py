@@ -9,7 +9,8 @@ import pytest
 from ppcls_repro.config import load_config
 from ppcls_repro.engine.checkpoint import CheckpointError, load_weights
 from ppcls_repro.engine.evaluate import EvalResult
-from ppcls_repro.engine.trainer import TrainingDiverged, evaluate, format_table, train
+from ppcls_repro.engine.trainer import TrainingDiverged, check_same_data, evaluate, format_table, train
+from ppcls_repro.registry import ConfigError
 
 SRCNN = Path(__file__).resolve().parents[2] / "configs" / "srcnn.yaml"
 
@@ -53,6 +54,36 @@ def test_resume_equals_uninterrupted_run(srcnn_overrides, tmp_path):
     assert losses_in(tmp_path / "full" / "train.log")[3:] == losses_in(tmp_path / "resumed" / "train.log")
     state = paddle.load(str(tmp_path / "resumed" / "latest.pdckpt"))
     assert state["progress"]["epoch"] == 3 and state["progress"]["global_iter"] == 9
+
+
+def test_resume_on_other_training_data_is_refused(srcnn_overrides, tiny_images, tmp_path):
+    run(srcnn_overrides, "Global.epochs=1")
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    (fewer / "coffee.png").write_bytes((tiny_images / "coffee.png").read_bytes())
+    with pytest.raises(ConfigError, match=r"Global.checkpoints: .*latest was trained with train data"):
+        run(srcnn_overrides, f"Global.checkpoints={tmp_path / 'run' / 'latest'}",
+            f"DataLoader.Train.dataset.root={fewer}")
+
+
+def test_check_same_data_compares_kind_name_and_training_size():
+    real = {"train": {"kind": "real", "name": "T91", "samples": 21884},
+            "eval": {"kind": "real", "name": "Set5", "samples": 5}}
+    sample = {**real, "train": {"kind": "sample", "name": "T91", "samples": 7087}}
+    with pytest.raises(ConfigError, match=r"T91 \(real, 21884 samples\) but this run has T91 \(sample, 7087"):
+        check_same_data(real, sample, "out/latest")
+    check_same_data(real, {**real, "eval": {**real["eval"], "samples": 3}}, "out/latest")  # eval subset: allowed
+    with pytest.raises(ConfigError, match="eval data"):
+        check_same_data(real, {**real, "eval": {**real["eval"], "kind": "sample"}}, "out/latest")
+    check_same_data(None, sample, "old/latest")  # checkpoints from before the data was recorded
+
+
+def test_eta_counts_what_is_left_of_a_resumed_run(srcnn_overrides, tmp_path):
+    run(srcnn_overrides)  # 2 epochs of 3 iterations
+    run(srcnn_overrides, f"Global.output_dir={tmp_path / 'more'}", "Global.epochs=3",
+        "Global.max_iters_per_epoch=1", f"Global.checkpoints={tmp_path / 'run' / 'latest'}")
+    last = [line for line in (tmp_path / "more" / "train.log").read_text().splitlines() if "[Train]" in line][-1]
+    assert last.endswith("eta: 00:00:00")
 
 
 def test_same_seed_same_losses_other_seed_differs(srcnn_overrides, tmp_path):
