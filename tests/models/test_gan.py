@@ -45,6 +45,19 @@ def test_maxout_takes_the_max_over_each_units_pieces():
     assert np.allclose(layer(x).numpy(), z.max(axis=2), atol=1e-6)
 
 
+def test_maxout_gradient_reaches_only_each_units_winning_piece():
+    layer = Maxout(3, units=2, pieces=4, irange=0.1)
+    x = paddle.to_tensor(np.random.default_rng(1).random((5, 3)).astype(np.float32))
+    upstream = np.random.default_rng(2).standard_normal((5, 2)).astype(np.float32)
+    (layer(x) * paddle.to_tensor(upstream)).sum().backward()
+    zn = layer.linear(x).numpy().reshape(5, 2, 4)
+    dz = np.zeros_like(zn)
+    rows, units = np.meshgrid(np.arange(5), np.arange(2), indexing="ij")
+    dz[rows, units, zn.argmax(axis=2)] = upstream  # d max / d z: 1 at the winner, 0 elsewhere
+    expected = x.numpy().T @ dz.reshape(5, 8)  # dL/dW of the linear map
+    assert np.allclose(layer.linear.weight.grad.numpy(), expected, atol=1e-6)
+
+
 def test_discriminator_shapes_init_and_dropout_only_in_training():
     paddle.seed(0)
     d = MaxoutDiscriminator()
