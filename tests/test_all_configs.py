@@ -147,7 +147,8 @@ def tiny_gan_mnist(config: Path, tiny_images: Path, tmp_path: Path) -> list[str]
     """tiny_mnist for the GAN: 10 training images of which 3 validate, 50 generated samples, no loader tweaks."""
     overrides = tiny_mnist(config, tiny_images, tmp_path)
     return overrides + ["DataLoader.Train.dataset.val_size=3", "DataLoader.Eval.dataset.val_size=3",
-                        "DataLoader.Eval.dataset.num_val=null", "Metric.num_samples=50"]
+                        "DataLoader.Eval.dataset.num_val=null", "DataLoader.Eval.dataset.num_reference=5",
+                        "Metric.num_samples=50"]
 
 
 def tiny_denoise(config: Path, tiny_images: Path, tmp_path: Path) -> list[str]:

@@ -8,7 +8,11 @@ from ``logspace(sigma_lo, sigma_hi, num_sigmas)`` on the validation images and r
 - ``parzen_ll`` and ``parzen_se``: mean test log-likelihood and its standard error (the paper's number);
 - ``parzen_ll_val``: mean validation log-likelihood at the chosen sigma (select ``best_model`` by it,
   never by the test number);
-- ``parzen_sigma``: the chosen sigma.
+- ``parzen_sigma``: the chosen sigma;
+- with reference images in the loader (``MNISTValTest.num_reference``, ``part`` 2): the same protocol
+  with those real training digits in place of the generated samples, ``real_parzen_ll``,
+  ``real_parzen_se`` and ``real_parzen_sigma``. It depends only on the data, so it is computed once
+  per evaluator and reused.
 
 The paper's protocol is 10,000 samples and the 10,000 validation images; the authors' script
 (``parzen_ll.py``) selects sigma on the first 1,000 validation images by default (``--limit_size``).
@@ -17,6 +21,7 @@ uses the full protocol. A 10 x 10 grid of samples goes to VisualDL.
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -66,6 +71,7 @@ class ParzenEvaluator:
         self.num_samples, self.seed = num_samples, seed
         self.sigmas = np.logspace(sigma_lo, sigma_hi, num_sigmas)
         self.batch_size, self.grid_samples = batch_size, grid_samples
+        self._reference: tuple[str, dict[str, float]] | None = None  # (data fingerprint, metrics)
 
     def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:
         images, parts = [], []
@@ -76,13 +82,26 @@ class ParzenEvaluator:
             images.append(np.asarray(batch["input"]).reshape(len(batch["part"]), -1))
             parts.append(np.asarray(batch["part"]).reshape(-1))
         x, part = np.concatenate(images), np.concatenate(parts)
-        valid, test = x[part == 0], x[part == 1]
+        valid, test, reference = x[part == 0], x[part == 1], x[part == 2]
         if not len(valid) or not len(test):
             raise ConfigError(f"DataLoader.Eval.dataset: needs validation and test images, got {len(valid)} and {len(test)}")
         samples = sample_images(model, self.num_samples, self.seed)
         result = parzen_log_likelihood(samples.reshape(len(samples), -1), valid, test, self.sigmas, self.batch_size)
         metrics = {"parzen_ll": result.mean, "parzen_se": result.se,
                    "parzen_ll_val": result.sigma_scores[result.sigma], "parzen_sigma": result.sigma}
+        if len(reference):
+            metrics.update(self._reference_metrics(valid, test, reference))
         per_item = [{"name": f"sigma {s:.4f}", "val_ll": v} for s, v in result.sigma_scores.items()]
         grid = {"samples": image_grid(samples[:self.grid_samples])} if self.grid_samples else {}
         return EvalResult(metrics=metrics, per_item=per_item, images=grid)
+
+    def _reference_metrics(self, valid: np.ndarray, test: np.ndarray, reference: np.ndarray) -> dict[str, float]:
+        """The protocol with real images in place of the samples; cached, keyed by the data's bytes."""
+        digest = hashlib.sha1()
+        for array in (valid, test, reference):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        if self._reference is None or self._reference[0] != digest.hexdigest():
+            result = parzen_log_likelihood(reference, valid, test, self.sigmas, self.batch_size)
+            self._reference = (digest.hexdigest(), {"real_parzen_ll": result.mean, "real_parzen_se": result.se,
+                                                    "real_parzen_sigma": result.sigma})
+        return dict(self._reference[1])

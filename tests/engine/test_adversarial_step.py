@@ -124,7 +124,7 @@ def tiny_mnist_overrides(tmp_path, mnist_dir):
     return SMALL + [f"DataLoader.Train.dataset.root={mnist_dir}", "DataLoader.Train.dataset.val_size=4",
                     "DataLoader.Train.sampler.batch_size=4", f"DataLoader.Eval.dataset.root={mnist_dir}",
                     "DataLoader.Eval.dataset.val_size=4", "DataLoader.Eval.dataset.num_val=null",
-                    "Metric.num_samples=50", "Global.use_visualdl=false", "Global.eval_interval=1"]
+                    "DataLoader.Eval.dataset.num_reference=6", "Metric.num_samples=50", "Global.use_visualdl=false", "Global.eval_interval=1"]
 
 
 def write_tiny_mnist(folder):
