@@ -2,8 +2,10 @@
 
 Measured on this project's 2-core CPU (one run, SRCNN 9-1-5, batch 128 of 33x33): the broadcast
 ``x + b[None, :, None, None]`` and its generic reduce-grad took ~40% of a training step; computing
-the bias gradient as two plain reductions makes the whole step 1.36x faster. The values are the
-same up to float summation order. Static graphs (export) use the plain add.
+the bias gradient as two plain reductions makes the whole step 1.36x faster. The forward add is
+also laid out as [N*C, H*W] + [N*C, 1], which Paddle runs ~3x faster than the 4-D broadcast (SRCNN
+batch 16: 1.28x per step, one run with the CPU otherwise idle). The outputs are the same bit for
+bit; the bias gradient up to float summation order. Static graphs (export) use the plain add.
 """
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from paddle.autograd import PyLayer
 class _ChannelBiasAdd(PyLayer):
     @staticmethod
     def forward(ctx, x: paddle.Tensor, bias: paddle.Tensor) -> paddle.Tensor:
-        return x + bias.reshape([1, -1, 1, 1])
+        # As [N*C, H*W] + [N*C, 1]: the same sums as the 4-D broadcast, which takes a ~3x slower kernel.
+        n, c, h, w = x.shape
+        rows = bias.reshape([1, c]).expand([n, c]).reshape([n * c, 1])
+        return (x.reshape([n * c, h * w]) + rows).reshape([n, c, h, w])
 
     @staticmethod
     def backward(ctx, grad: paddle.Tensor) -> tuple[paddle.Tensor, paddle.Tensor]:

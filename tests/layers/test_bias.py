@@ -15,6 +15,7 @@ def test_gradients_equal_the_broadcast_add():
         out = add_channel_bias(x, b) if fast else x + b.reshape([1, -1, 1, 1])
         (out * w).sum().backward()
         grads.append((out.numpy(), x.grad.numpy(), b.grad.numpy()))
+    assert np.array_equal(grads[0][0], grads[1][0])  # the same float sums, bit for bit
     for fast, plain in zip(*grads):
         np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(grads[0][2], w.numpy().sum(axis=(0, 2, 3)), rtol=1e-5)
