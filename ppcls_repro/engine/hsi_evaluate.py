@@ -136,7 +136,7 @@ def write_hsi_report(cfg: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError("Metric.name: tools/hsi_map.py needs HSIClassificationEvaluator")
     out = Path(g["output_dir"]) / "map"
     log = setup_logging(out / "map.log")
-    select_device(g["device"])
+    select_device(g["device"], g["cpu_threads"])
     seed_everything(g["seed"])
     dataset = build_dataset(cfg, "Eval", strict=g["strict_data"])
     loader = build_loader(dataset, cfg["DataLoader"]["Eval"], seed=g["seed"])

@@ -10,14 +10,19 @@ from paddle.io import BatchSampler, DataLoader, Dataset
 
 from ppcls_repro.engine.distributed import ShardedBatchSampler, world_size
 from ppcls_repro.engine.logger import get_logger
-from ppcls_repro.registry import DATASETS, EVALUATORS
+from ppcls_repro.registry import DATASETS, EVALUATORS, ConfigError
 
 _warned_gpu = False
 
 
-def select_device(device: str) -> str:
-    """Use the configured device; a GPU request on a CPU-only Paddle warns once and runs on CPU."""
+def select_device(device: str, cpu_threads: int | None = None) -> str:
+    """Use the configured device; a GPU request on a CPU-only Paddle warns once and runs on CPU.
+    ``cpu_threads`` (``Global.cpu_threads``) sets Paddle's CPU math threads; None keeps its default."""
     global _warned_gpu
+    if cpu_threads is not None:
+        if cpu_threads < 1:
+            raise ConfigError(f"Global.cpu_threads: must be >= 1 or null, got {cpu_threads}")
+        paddle.base.core.set_num_threads(cpu_threads)
     if device == "gpu" and not paddle.device.is_compiled_with_cuda():
         if not _warned_gpu:
             get_logger().warning("Global.device is gpu but this Paddle has no CUDA support: running on CPU")

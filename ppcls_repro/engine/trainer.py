@@ -50,7 +50,7 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     log.setLevel(logging.INFO if main else logging.WARNING)
     if main:
         save_config(cfg, out / "config.yaml")
-    select_device(g["device"])
+    select_device(g["device"], g["cpu_threads"])
     distributed.init_if_launched()  # a no-op unless started by paddle.distributed.launch
     seed_everything(g["seed"])
 
@@ -257,7 +257,7 @@ def evaluate(cfg: dict[str, Any]) -> dict[str, Any]:
     main = distributed.is_main_process()
     log = setup_logging(out / "eval.log" if main else None)
     log.setLevel(logging.INFO if main else logging.WARNING)
-    select_device(g["device"])
+    select_device(g["device"], g["cpu_threads"])
     distributed.init_if_launched()
     seed_everything(g["seed"])
     eval_set = build_dataset(cfg, "Eval", strict=g["strict_data"])

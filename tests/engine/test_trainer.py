@@ -188,3 +188,19 @@ def test_format_table_items_with_other_columns_than_the_metrics():
     assert rows[0].split() == ["item", "val_ll"]
     assert rows[2].split() == ["sigma", "0.2154", "150.2500"]
     assert rows[-1] == "result: parzen_ll 225.0000, parzen_se 2.0000"
+
+
+def test_cpu_threads_are_set_for_the_run(srcnn_overrides, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(paddle.base.core, "set_num_threads", calls.append)
+    run(srcnn_overrides, "Global.epochs=1", "Global.cpu_threads=2")
+    assert calls == [2]
+    calls.clear()
+    run(srcnn_overrides, "Global.epochs=1", f"Global.output_dir={tmp_path / 'default'}")
+    assert calls == []  # null keeps Paddle's default
+
+
+def test_cpu_threads_below_one_stop_the_run_before_any_work(srcnn_overrides, tmp_path):
+    with pytest.raises(ConfigError, match="Global.cpu_threads"):
+        run(srcnn_overrides, "Global.cpu_threads=0")
+    assert not (tmp_path / "run" / "latest.pdparams").exists()
