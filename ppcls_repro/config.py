@@ -167,6 +167,8 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"{required}: missing section")
     cfg["Global"] = fill_dataclass(GlobalConfig, cfg["Global"], "Global")
     check_pretrained_prefixes(cfg["Global"])
+    if cfg["Global"]["cpu_threads"] is not None and cfg["Global"]["cpu_threads"] < 1:
+        raise ConfigError(f"Global.cpu_threads: must be >= 1 or null, got {cfg['Global']['cpu_threads']}")
     cfg["Paper"] = fill_dataclass(PaperConfig, cfg.get("Paper") or {}, "Paper")
     cfg.setdefault("Step", {"name": "SupervisedStep"})
     step_cls = STEPS.get(cfg["Step"].get("name", ""), "Step.name")

@@ -10,7 +10,7 @@ from paddle.io import BatchSampler, DataLoader, Dataset
 
 from ppcls_repro.engine.distributed import ShardedBatchSampler, world_size
 from ppcls_repro.engine.logger import get_logger
-from ppcls_repro.registry import DATASETS, EVALUATORS, ConfigError
+from ppcls_repro.registry import DATASETS, EVALUATORS
 
 _warned_gpu = False
 
@@ -19,9 +19,7 @@ def select_device(device: str, cpu_threads: int | None = None) -> str:
     """Use the configured device; a GPU request on a CPU-only Paddle warns once and runs on CPU.
     ``cpu_threads`` (``Global.cpu_threads``) sets Paddle's CPU math threads; None keeps its default."""
     global _warned_gpu
-    if cpu_threads is not None:
-        if cpu_threads < 1:
-            raise ConfigError(f"Global.cpu_threads: must be >= 1 or null, got {cpu_threads}")
+    if cpu_threads is not None:  # validated (>= 1) with the config
         paddle.base.core.set_num_threads(cpu_threads)
     if device == "gpu" and not paddle.device.is_compiled_with_cuda():
         if not _warned_gpu:
