@@ -16,8 +16,7 @@ from typing import Any
 
 import yaml
 
-from ppcls_repro.registry import (DATASETS, EVALUATORS, LOSSES, LR_SCHEDULERS, MODELS,
-                                  OPTIMIZERS, STEPS, ConfigError, check_kwargs, nearest)
+from ppcls_repro.registry import DATASETS, EVALUATORS, STEPS, ConfigError, check_kwargs, nearest
 
 
 class _Loader(yaml.SafeLoader):
@@ -96,7 +95,6 @@ class ExportConfig:
 
 
 SECTIONS = ("Global", "Paper", "Step", "Arch", "Loss", "Optimizer", "DataLoader", "Metric", "Export")
-OPTIMIZER_OWN_KEYS = ("lr", "param_lr", "trainable")
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -155,8 +153,6 @@ def _index(node: list[Any], part: str, where: str) -> int:
 
 def validate(cfg: dict[str, Any]) -> dict[str, Any]:
     """Check every section and return a copy with defaults filled in."""
-    from ppcls_repro import parts  # noqa: F401  (registers every buildable part)
-
     cfg = copy.deepcopy(cfg)
     for section in cfg:
         if section not in SECTIONS:
@@ -205,32 +201,6 @@ def check_pretrained_prefixes(g: dict[str, Any]) -> None:
                           "to take them from, or set both to null")
 
 
-def validate_model_node(node: Any, key: str) -> None:
-    MODELS.check(node, key)
-
-
-def validate_loss_node(node: Any, key: str) -> None:
-    LOSSES.check(node, key)
-
-
-def validate_optimizer_node(node: Any, key: str) -> None:
-    """An optimizer node: registered optimizer kwargs plus ``lr`` (a scheduler node) and ``param_lr``."""
-    if not isinstance(node, dict):
-        raise ConfigError(f"{key}: expected a mapping with a 'name' key")
-    own = {k: node[k] for k in node if k not in OPTIMIZER_OWN_KEYS}
-    OPTIMIZERS.check(own, key, extra=("parameters", "learning_rate"))
-    if "lr" not in node:
-        raise ConfigError(f"{key}.lr: missing (e.g. lr: {{name: Constant, learning_rate: 0.001}})")
-    LR_SCHEDULERS.check(node["lr"], f"{key}.lr", extra=("steps_per_epoch", "epochs"))
-    param_lr = node.get("param_lr", {}) or {}
-    if not isinstance(param_lr, dict) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in param_lr.values()):
-        raise ConfigError(f"{key}.param_lr: expected a mapping of parameter-name prefix -> lr multiplier")
-    trainable = node.get("trainable")
-    if trainable is not None and (not isinstance(trainable, list) or not trainable
-                                  or not all(isinstance(v, str) and v for v in trainable)):
-        raise ConfigError(f"{key}.trainable: expected a non-empty list of parameter-name prefixes "
-                          f"(e.g. [deconv]) or null, got {trainable!r}")
 
 
 def _validate_loaders(node: Any) -> None:

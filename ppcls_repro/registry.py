@@ -47,6 +47,8 @@ class Registry:
         return sorted(self._entries)
 
     def get(self, name: str, key: str = "name") -> Callable[..., Any]:
+        if not self._entries:  # nothing registered: the plugin list was never imported
+            raise ConfigError(f"{key}: no {self.kind} is registered; import ppcls_repro.plugins first")
         if name not in self._entries:
             raise ConfigError(
                 f"{key}: unknown {self.kind} '{name}'{nearest(name, self._entries)}; "

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+import ppcls_repro.plugins  # noqa: F401  (registers every part, as the tools do)
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

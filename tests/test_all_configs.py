@@ -63,7 +63,7 @@ def tiny_hsi(config: Path, tiny_images: Path, tmp_path: Path) -> list[str]:
     import numpy as np
     import scipy.io
 
-    from ppcls_repro.data.hsi import synthetic_cube
+    from ppcls_repro.papers.hybridsn.data import synthetic_cube
 
     gt = np.zeros((12, 12), np.uint8)
     for k in range(16):
@@ -102,7 +102,7 @@ def tiny_cifar(config: Path, tiny_images: Path, tmp_path: Path) -> list[str]:
     """CIFAR-10 python batches cut from the real photos: 5 training batches of 2, a test batch of 3."""
     import numpy as np
 
-    from ppcls_repro.data.cifar import write_batch
+    from ppcls_repro.papers.resnet.cifar import write_batch
 
     folder = tmp_path / "cifar"
     folder.mkdir()
@@ -131,7 +131,7 @@ def tiny_mnist(config: Path, tiny_images: Path, tmp_path: Path) -> list[str]:
 
 def tiny_imagenet(config: Path, tiny_images: Path, tmp_path: Path) -> list[str]:
     """A PaddleClas list file over the four real photos; 32-pixel crops instead of 224 to stay fast on CPU."""
-    from ppcls_repro.data.imagenet import write_list_file
+    from ppcls_repro.papers.resnet.imagenet import write_list_file
 
     write_list_file(tmp_path / "list.txt", [(p.name, i) for i, p in enumerate(sorted(tiny_images.iterdir()))])
     overrides = []
@@ -233,7 +233,8 @@ def test_config_exports_and_static_equals_dygraph(config: Path, tiny_images: Pat
     import numpy as np
     import paddle
 
-    from ppcls_repro.deploy.export import build_network, example_inputs, export_model
+    from ppcls_repro.deploy.export import example_inputs, export_model
+    from ppcls_repro.engine.setup import build_network
     from ppcls_repro.deploy.predictor import Predictor
 
     dataset = load_config(config)["DataLoader"]["Train"]["dataset"]["name"]

@@ -7,7 +7,7 @@
         --model configs/srcnn.yaml - "Arch.kernel_sizes=[9, 5, 5]"
 
 Each ``--model`` is CONFIG [WEIGHTS|-] [KEY=VALUE ...] (``-``: the configured initialisation, which
-does not change the timing). Ratios are against the first model. See ppcls_repro/deploy/sr_speed.py.
+does not change the timing). Ratios are against the first model. See ppcls_repro/papers/sr/speed.py.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import os
 from ppcls_repro.cli import run
 from ppcls_repro.config import load_config
 from ppcls_repro.deploy.benchmark import photograph
-from ppcls_repro.deploy.sr_speed import SpeedEntry, format_speed_table, measure_sr_speed
-from ppcls_repro.engine.logger import setup_logging
+from ppcls_repro.papers.sr.speed import SpeedEntry, format_speed_table, measure_sr_speed
+from ppcls_repro.utils.logger import setup_logging
 
 
 def parse_args() -> argparse.Namespace:

@@ -5,8 +5,8 @@
     python tools/benchmark_train.py --net srcnn          # SRCNN 9-1-5, 33x33 -> 21x21 sub-images
 
 Both sides train the same network with the same optimiser and loss on the same random batch, with
-the same number of CPU threads: ResNet (CifarResNet of ppcls_repro/models/resnet.py, option A)
-with momentum SGD, weight decay and cross entropy; SRCNN (ppcls_repro/models/srcnn.py, unpadded
+the same number of CPU threads: ResNet (CifarResNet of ppcls_repro/papers/resnet/resnet.py, option A)
+with momentum SGD, weight decay and cross entropy; SRCNN (ppcls_repro/papers/sr/srcnn.py, unpadded
 as in training) with Adam and MSE, configs/srcnn.yaml's settings. The PyTorch copies below have
 the same layers and the same parameter count (checked).
 The Paddle side runs the project's own step (``SupervisedStep.train_step``). Rounds of the two
@@ -28,7 +28,7 @@ def paddle_srcnn_step(threads: int):
     from ppcls_repro.engine.optim import Adam
     from ppcls_repro.engine.steps import SupervisedStep
     from ppcls_repro.losses import MSELoss
-    from ppcls_repro.models.srcnn import SRCNN
+    from ppcls_repro.papers.sr.srcnn import SRCNN
 
     paddle.set_device("cpu")
     paddle.base.core.set_num_threads(threads)
@@ -71,7 +71,7 @@ def paddle_step(depth: int, in_channels: int, threads: int):
     from ppcls_repro.engine.optim import Momentum
     from ppcls_repro.engine.steps import SupervisedStep
     from ppcls_repro.losses import CrossEntropyLoss
-    from ppcls_repro.models.resnet import CifarResNet
+    from ppcls_repro.papers.resnet.resnet import CifarResNet
 
     paddle.set_device("cpu")
     paddle.base.core.set_num_threads(threads)

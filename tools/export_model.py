@@ -7,7 +7,7 @@ Run it with ``python tools/infer.py --model_dir DIR --input IMAGE_OR_FOLDER --ou
 from ppcls_repro.cli import config_parser, run
 from ppcls_repro.config import load_config
 from ppcls_repro.deploy.export import export_model
-from ppcls_repro.engine.logger import setup_logging
+from ppcls_repro.utils.logger import setup_logging
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ per-class accuracy, confusion matrix) and map.log.
 """
 from ppcls_repro.cli import config_parser, run
 from ppcls_repro.config import load_config
-from ppcls_repro.engine.hsi_evaluate import write_hsi_report
+from ppcls_repro.papers.hybridsn.evaluate import write_hsi_report
 
 
 def main() -> None:

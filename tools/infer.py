@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 from ppcls_repro.cli import run
-from ppcls_repro.data.errors import DataError
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.deploy.infer import InferOptions, infer, parse_pipeline_options
 from ppcls_repro.deploy.predictor import PredictorOptions
-from ppcls_repro.engine.logger import setup_logging
+from ppcls_repro.utils.logger import setup_logging
 
 
 def parse_args() -> argparse.Namespace:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import h5py
 import numpy as np
 
-from ppcls_repro.data.download import sha256_file
+from ppcls_repro.utils.files import atomic_write, sha256_file
 
 
 def cache_key(settings: dict[str, Any], files: list[Path]) -> str:
@@ -26,11 +25,8 @@ def cache_key(settings: dict[str, Any], files: list[Path]) -> str:
 
 def write_h5(path: Path, arrays: dict[str, np.ndarray], settings: dict[str, Any], files: list[Path]) -> None:
     """Write ``arrays`` (plus the settings and source file names as attributes) to ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with h5py.File(tmp, "w") as h5:
+    with atomic_write(path) as tmp, h5py.File(tmp, "w") as h5:
         for name, array in arrays.items():
             h5.create_dataset(name, data=array)
         h5.attrs["settings"] = json.dumps(settings)
         h5.attrs["files"] = json.dumps([f.name for f in files])
-    os.replace(tmp, path)

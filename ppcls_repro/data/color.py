@@ -17,7 +17,7 @@ Quantisation is the caller's choice: these functions return float64 and never
 round or clip. MATLAB, given a uint8 image, rounds the result to uint8 (round
 half away from zero, then saturate); to reproduce that use
 ``np.clip(np.floor(x + 0.5), 0, 255)`` on the result (values are non-negative,
-so this is MATLAB's rounding), or see ``ppcls_repro.data.sr_protocol``.
+so this is MATLAB's rounding), or see ``ppcls_repro.papers.sr.protocol``.
 """
 
 from __future__ import annotations

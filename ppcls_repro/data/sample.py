@@ -10,14 +10,14 @@ train and eval splits use disjoint images so evaluation never sees a training pi
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from ppcls_repro.data.errors import DataError
+from ppcls_repro.utils.errors import DataError
+from ppcls_repro.utils.files import atomic_write
 
 CACHE_ENV = "PPCLS_REPRO_CACHE"
 
@@ -65,15 +65,8 @@ def _load(name: str) -> np.ndarray:
 
 
 def _write_png(image: np.ndarray, dest: Path) -> None:
-    """Write a PNG atomically: temp file in the same folder, then os.replace."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(image).save(handle, format="PNG")
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(dest) as tmp:
+        Image.fromarray(image).save(tmp, format="PNG")
 
 
 def sample_images(split: str) -> Path:

@@ -6,7 +6,7 @@ MNIST is often split 50k/10k. ``split="val"`` is the *last* ``val_size`` trainin
 """
 from __future__ import annotations
 
-from ppcls_repro.data.errors import DataError
+from ppcls_repro.utils.errors import DataError
 
 
 def holdout_slice(split: str, num_train: int, val_size: int, where: str) -> slice:

@@ -25,10 +25,11 @@ import paddle
 
 from ppcls_repro.deploy.pipeline import FORMAT_VERSION, PIPELINE_FILE
 from ppcls_repro.deploy.predictor import MODEL_PREFIX, Predictor, PredictorOptions, find_model_files
-from ppcls_repro.deploy.spec import Branch, ExportSpec
+from ppcls_repro.utils.spec import Branch, ExportSpec
 from ppcls_repro.engine.checkpoint import load_weights
-from ppcls_repro.engine.logger import get_logger
-from ppcls_repro.registry import PIPELINES, STEPS, ConfigError
+from ppcls_repro.engine.setup import build_network
+from ppcls_repro.utils.logger import get_logger
+from ppcls_repro.registry import PIPELINES, ConfigError
 
 # A static model whose output differs from dygraph by more than this (relative to the output's
 # magnitude, at least 1) is reported as a failed export; float reordering stays far below it.
@@ -44,16 +45,6 @@ class ExportResult:
     save_dir: Path
     files: list[Path]
     max_abs_diff: float  # static (paddle.inference) vs dygraph on the example inputs
-
-
-def build_network(cfg: dict[str, Any], weights: dict[str, Any] | None, source: str) -> paddle.nn.Layer:
-    """The configured network in eval mode, with ``weights`` loaded strictly (None: as initialised)."""
-    step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=1)
-    if weights is not None:
-        step.load_weights(weights, source=source)
-    net = step.eval_model
-    net.eval()
-    return net
 
 
 def export_spec_of(net: paddle.nn.Layer, cfg: dict[str, Any]) -> ExportSpec:

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ppcls_repro.data.errors import DataError
-from ppcls_repro.data.sr_datasets import IMAGE_SUFFIXES
+from ppcls_repro.utils.errors import DataError
+from ppcls_repro.utils.images import IMAGE_SUFFIXES
 from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange, find_model_files
-from ppcls_repro.engine.logger import get_logger
+from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.registry import PIPELINES
 
 PIPELINE_FILE = "pipeline.json"
@@ -98,8 +97,6 @@ class Deployment:
 
 def load_deployment(model_dir: str | Path, options: dict[str, Any] | None = None) -> Deployment:
     """Read an exported model's ``pipeline.json`` and build its pipeline (``options`` override keys)."""
-    from ppcls_repro import parts  # noqa: F401  (registers every pipeline)
-
     folder = Path(model_dir)
     path = folder / PIPELINE_FILE
     if not path.is_file():
@@ -183,50 +180,3 @@ def run_inference(deployment: Deployment, net: Net, inputs: list[Path], out_dir:
         log.info(f"{path.name}: wrote {', '.join(w.name for w in written)} ({report.seconds[path.name]:.2f} s)")
     return report
 
-
-def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """An image file as (HxWxC uint8 with C = 1 gray or 3 RGB, HxW uint8 alpha or None).
-
-    EXIF orientation is applied, so the result is the picture as viewers show it.
-    """
-    try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)
-            image.load()  # decode now, so a truncated file fails here
-            target = _target_mode(image)
-            if target is None:
-                bands = "".join(image.getbands())
-                raise DataError(f"{path}: image mode {image.mode} ({len(bands)} channel(s): {bands}) is not "
-                                "supported; save it as 8-bit gray, RGB or RGBA")
-            pixels = np.asarray(image.convert(target))
-    except DataError:
-        raise
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
-        raise DataError(f"cannot read image {path}: {err}") from None
-    if pixels.ndim == 2:
-        return pixels[:, :, None], None
-    if target in ("LA", "RGBA"):
-        return pixels[:, :, :-1], pixels[:, :, -1]
-    return pixels, None
-
-
-def _target_mode(image: Image.Image) -> str | None:
-    if image.mode in ("1", "L"):
-        return "L"
-    if image.mode in ("LA", "La"):
-        return "LA"
-    if image.mode in ("RGB", "RGBX", "CMYK", "YCbCr"):
-        return "RGB"
-    if image.mode in ("RGBA", "RGBa", "PA"):
-        return "RGBA"
-    if image.mode == "P":
-        return "RGBA" if "transparency" in image.info else "RGB"
-    return None  # 16/32-bit and float images, LAB, HSV: no faithful 8-bit reading
-
-
-def save_image(pixels: np.ndarray, path: Path) -> Path:
-    """Write HxW, HxWx1, HxWx3 or HxWx4 uint8 as PNG."""
-    array = pixels[:, :, 0] if pixels.ndim == 3 and pixels.shape[2] == 1 else pixels
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.ascontiguousarray(array.astype(np.uint8))).save(path)
-    return path

@@ -21,7 +21,7 @@ import numpy as np
 import paddle
 
 from ppcls_repro.engine.checkpoint import CheckpointError
-from ppcls_repro.engine.logger import get_logger
+from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.registry import ConfigError
 
 MODEL_PREFIX = "inference"

@@ -9,7 +9,6 @@ Killing the process mid-save leaves the previous files intact.
 from __future__ import annotations
 
 import io
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 import paddle
 
 from ppcls_repro.registry import ConfigError
+from ppcls_repro.utils.files import write_bytes_atomic
 
 
 class CheckpointError(ValueError):
@@ -28,13 +28,7 @@ def atomic_save(obj: Any, path: Path) -> None:
     """Serialise ``obj`` with paddle.save into ``path`` without ever exposing a partial file."""
     buffer = io.BytesIO()
     paddle.save(obj, buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(buffer.getvalue())
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def load_file(path: Path) -> Any:

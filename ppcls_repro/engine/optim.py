@@ -122,3 +122,26 @@ def freeze_all_but(model: paddle.nn.Layer, prefixes: list[str], key: str) -> Non
     for name, param in model.named_parameters():
         if not any(name.startswith(prefix) for prefix in prefixes):
             param.stop_gradient = True
+
+
+OPTIMIZER_OWN_KEYS = ("lr", "param_lr", "trainable")  # read by build_optimizer, not optimizer kwargs
+
+
+def validate_optimizer_node(node: Any, key: str) -> None:
+    """An optimizer node: registered optimizer kwargs plus ``lr`` (a scheduler node) and ``param_lr``."""
+    if not isinstance(node, dict):
+        raise ConfigError(f"{key}: expected a mapping with a 'name' key")
+    own = {k: node[k] for k in node if k not in OPTIMIZER_OWN_KEYS}
+    OPTIMIZERS.check(own, key, extra=("parameters", "learning_rate"))
+    if "lr" not in node:
+        raise ConfigError(f"{key}.lr: missing (e.g. lr: {{name: Constant, learning_rate: 0.001}})")
+    LR_SCHEDULERS.check(node["lr"], f"{key}.lr", extra=("steps_per_epoch", "epochs"))
+    param_lr = node.get("param_lr", {}) or {}
+    if not isinstance(param_lr, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in param_lr.values()):
+        raise ConfigError(f"{key}.param_lr: expected a mapping of parameter-name prefix -> lr multiplier")
+    trainable = node.get("trainable")
+    if trainable is not None and (not isinstance(trainable, list) or not trainable
+                                  or not all(isinstance(v, str) and v for v in trainable)):
+        raise ConfigError(f"{key}.trainable: expected a non-empty list of parameter-name prefixes "
+                          f"(e.g. [deconv]) or null, got {trainable!r}")

@@ -1,18 +1,34 @@
-"""Building what a run needs from its config: device, datasets, loaders, evaluator."""
+"""Building what a run needs from its config: logging, device, seeds, datasets, loaders, evaluator, network."""
 from __future__ import annotations
 
 import inspect
+import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import paddle
 from paddle.io import BatchSampler, DataLoader, Dataset
 
+from ppcls_repro.engine import distributed
+from ppcls_repro.engine.checkpoint import seed_everything
 from ppcls_repro.engine.distributed import ShardedBatchSampler, world_size
-from ppcls_repro.engine.logger import get_logger
-from ppcls_repro.registry import DATASETS, EVALUATORS
+from ppcls_repro.utils.logger import get_logger, setup_logging
+from ppcls_repro.registry import DATASETS, EVALUATORS, STEPS
 
 _warned_gpu = False
+
+
+def start_run(g: dict[str, Any], log_file: Path | None) -> logging.Logger:
+    """How every command begins: logging (to ``log_file`` too, on the main process only), the device
+    and its CPU threads, the process group when launched by paddle.distributed, the seeds."""
+    main = distributed.is_main_process()
+    log = setup_logging(log_file if main else None)
+    log.setLevel(logging.INFO if main else logging.WARNING)
+    select_device(g["device"], g["cpu_threads"])
+    distributed.init_if_launched()  # a no-op unless started by paddle.distributed.launch
+    seed_everything(g["seed"])
+    return log
 
 
 def select_device(device: str, cpu_threads: int | None = None) -> str:
@@ -104,3 +120,13 @@ def data_summary(train_set: Dataset, eval_set: Dataset | None) -> dict[str, Any]
     kinds = {part.get("kind") for part in summary.values()}
     summary["data"] = "sample" if "sample" in kinds else "real"
     return summary
+
+
+def build_network(cfg: dict[str, Any], weights: dict[str, Any] | None, source: str) -> paddle.nn.Layer:
+    """The configured network in eval mode, with ``weights`` loaded strictly (None: as initialised)."""
+    step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=1)
+    if weights is not None:
+        step.load_weights(weights, source=source)
+    net = step.eval_model
+    net.eval()
+    return net

@@ -10,10 +10,9 @@ from typing import Any
 
 import paddle
 
-from ppcls_repro.config import validate_loss_node, validate_model_node, validate_optimizer_node
 from ppcls_repro.engine.checkpoint import optimizer_state, set_optimizer_state, set_weights_strict
-from ppcls_repro.engine.optim import build_optimizer
-from ppcls_repro.registry import LOSSES, MODELS, STEPS, ConfigError
+from ppcls_repro.engine.optim import build_optimizer, validate_optimizer_node
+from ppcls_repro.registry import LOSSES, MODELS, STEPS
 
 
 @STEPS.register
@@ -34,8 +33,8 @@ class SupervisedStep:
 
     @staticmethod
     def validate_config(cfg: dict[str, Any]) -> None:
-        validate_model_node(cfg["Arch"], "Arch")
-        validate_loss_node(cfg.get("Loss"), "Loss")
+        MODELS.check(cfg["Arch"], "Arch")
+        LOSSES.check(cfg.get("Loss"), "Loss")
         validate_optimizer_node(cfg.get("Optimizer"), "Optimizer")
 
     @classmethod
@@ -85,27 +84,3 @@ class SupervisedStep:
         self.load_weights(weights, source)
         set_optimizer_state(self.optimizer, self.model, state["optimizer"])
         self.scheduler.set_state_dict(state["scheduler"])
-
-
-@STEPS.register
-class RetrievalStep(SupervisedStep):
-    """Two modalities in, a composite loss over pairs (DSCMR).
-
-    ``loss(*model(batch['input'], batch['text']), batch['target'])``: the model maps paired image and
-    text features into a common space (and a label space); the loss returns a dict whose ``loss`` is
-    minimised and whose other entries (e.g. DSCMR's ``j1``, ``j2``, ``j3``) are logged. Everything else
-    (one model, one optimizer, checkpoints, resume) is ``SupervisedStep``'s.
-    """
-
-    @staticmethod
-    def validate_config(cfg: dict[str, Any]) -> None:
-        SupervisedStep.validate_config(cfg)
-        model = MODELS.get(cfg["Arch"]["name"], "Arch.name")
-        if not all(hasattr(model, name) for name in ("encode_image", "encode_text")):
-            raise ConfigError(f"Arch.name: RetrievalStep needs a two-modality model with encode_image and "
-                              f"encode_text; '{cfg['Arch']['name']}' lacks them")
-
-    def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
-        terms = self.loss(*self.model(batch["input"], batch["text"]), batch["target"])
-        self._update(terms["loss"])
-        return {name: float(value) for name, value in terms.items()}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import math
 import time
 from pathlib import Path
@@ -19,12 +18,11 @@ import paddle
 
 from ppcls_repro.config import save_config
 from ppcls_repro.engine import distributed
-from ppcls_repro.engine.checkpoint import (load_resume_state, load_weights, save_checkpoint,
-                                           seed_everything, set_weights_partial)
+from ppcls_repro.engine.checkpoint import load_resume_state, load_weights, save_checkpoint, set_weights_partial
 from ppcls_repro.engine.evaluate import EvalResult
-from ppcls_repro.engine.logger import VisualDLWriter, get_logger, setup_logging
-from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, data_summary,
-                                      select_device)
+from ppcls_repro.utils.logger import VisualDLWriter, get_logger
+from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, build_network, data_summary,
+                                      start_run)
 from ppcls_repro.registry import STEPS, ConfigError
 
 
@@ -46,13 +44,9 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     g = cfg["Global"]
     out = Path(g["output_dir"])
     main = distributed.is_main_process()  # with several processes, rank 0 alone writes files
-    log = setup_logging(out / "train.log" if main else None)
-    log.setLevel(logging.INFO if main else logging.WARNING)
+    log = start_run(g, out / "train.log")
     if main:
         save_config(cfg, out / "config.yaml")
-    select_device(g["device"], g["cpu_threads"])
-    distributed.init_if_launched()  # a no-op unless started by paddle.distributed.launch
-    seed_everything(g["seed"])
 
     train_set = build_dataset(cfg, "Train", strict=g["strict_data"])
     eval_set = build_dataset(cfg, "Eval", strict=g["strict_data"]) if "Eval" in cfg["DataLoader"] else None
@@ -254,18 +248,12 @@ def evaluate(cfg: dict[str, Any]) -> dict[str, Any]:
     if "Eval" not in cfg["DataLoader"] or "Metric" not in cfg:
         raise ConfigError("DataLoader.Eval and Metric: both are required for evaluation")
     out = Path(g["output_dir"]) / "eval"
-    main = distributed.is_main_process()
-    log = setup_logging(out / "eval.log" if main else None)
-    log.setLevel(logging.INFO if main else logging.WARNING)
-    select_device(g["device"], g["cpu_threads"])
-    distributed.init_if_launched()
-    seed_everything(g["seed"])
+    log = start_run(g, out / "eval.log")
     eval_set = build_dataset(cfg, "Eval", strict=g["strict_data"])
     evaluator = build_evaluator(cfg)
     loader = build_loader(eval_set, cfg["DataLoader"]["Eval"], seed=g["seed"], shard=_gathers(evaluator))
-    step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=1)
-    step.load_weights(load_weights(g["pretrained_model"]), source=str(g["pretrained_model"]))
-    result = evaluator(step.eval_model, loader)
+    net = build_network(cfg, load_weights(g["pretrained_model"]), source=str(g["pretrained_model"]))
+    result = evaluator(net, loader)
     log.info(f"weights: {g['pretrained_model']}")
     for line in format_table(result):
         log.info(line)

@@ -33,9 +33,8 @@ from ppcls_repro.data.download import (
     read_manifest,
     verify_folder,
     write_manifest,
-    write_shipped_manifests,
 )
-from ppcls_repro.data.errors import DataError
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.sample import SPLITS, sample_images
 
 FILES = ("a.bmp", "b.png", "sub/c.png")
@@ -118,7 +117,7 @@ def server_url(served: Path) -> Iterator[str]:
 def manifest(served: Path, server_url: str, tmp_path: Path) -> Manifest:
     """Manifest of the served folder, built with the same generator as the shipped ones."""
     out = tmp_path / "tiny.json"
-    write_manifest(served, server_url, "Tiny", "local test server", sample_split="eval", out=out)
+    write_manifest(served, server_url, "Tiny", "local test server", license_text="test files", sample_split="eval", out=out)
     return read_manifest(out)
 
 
@@ -281,22 +280,6 @@ def test_bad_manifest_is_reported(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="unsafe file path"):
         read_manifest(unsafe)
 
-
-def test_shipped_manifests_match_shared_data(shared_data: Path, tmp_path: Path) -> None:
-    write_shipped_manifests(shared_data, out_dir=tmp_path)
-    for stem, spec in download.SHIPPED.items():
-        shipped = load_manifest(stem)
-        assert read_manifest(tmp_path / f"{stem}.json") == shipped
-        assert spec.name == shipped.name
-    # Cross-check against the independent checksum list that comes with the data.
-    sums = {}
-    for line in (shared_data / "SHA256SUMS").read_text().splitlines():
-        digest, rel = line.split(maxsplit=1)
-        sums[rel.removeprefix("./")] = digest
-    for manifest in (load_manifest("t91"), load_manifest("set5")):
-        for entry in manifest.files:
-            assert sums[f"{manifest.name}/{entry.path}"] == entry.sha256
-    assert len(load_manifest("t91").files) == 91 and len(load_manifest("set5").files) == 5
 
 
 def test_ensure_dataset_on_shared_set5(

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ppcls_repro.data.errors import DataError
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.mnist import MNIST, read_idx, write_idx
 
 

@@ -14,7 +14,7 @@ from ppcls_repro.deploy import predictor as pred
 from ppcls_repro.deploy.benchmark import time_interleaved
 from ppcls_repro.deploy.predictor import (ModelDirError, ModelFiles, Predictor, PredictorOptions, build_config,
                                           find_model_files, resolve_options)
-from ppcls_repro.models.srcnn import SRCNN
+from ppcls_repro.papers.sr.srcnn import SRCNN
 
 REPO = Path(__file__).resolve().parents[2]
 RANGE = {"image": ([1, 1, 1, 1], [1, 1, 524, 524], [4, 1, 524, 524])}

@@ -2,7 +2,7 @@ import numpy as np
 import paddle
 import pytest
 
-from ppcls_repro.engine import checkpoint as ckpt
+from ppcls_repro.utils import files
 from ppcls_repro.engine.checkpoint import (CheckpointError, atomic_save, load_file, optimizer_state,
                                            set_optimizer_state, set_weights_strict)
 
@@ -14,10 +14,11 @@ def test_interrupted_save_leaves_previous_file_intact(tmp_path, monkeypatch):
     def die(fd):
         raise KeyboardInterrupt  # as if the process were killed between write and rename
 
-    monkeypatch.setattr(ckpt.os, "fsync", die)
+    monkeypatch.setattr(files.os, "fsync", die)
     with pytest.raises(KeyboardInterrupt):
         atomic_save({"w": paddle.zeros([2])}, path)
     np.testing.assert_array_equal(load_file(path)["w"].numpy(), [1, 1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.pdparams"]  # no partial file left
 
 
 def test_truncated_checkpoint_is_a_clear_error(tmp_path):

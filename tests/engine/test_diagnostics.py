@@ -5,7 +5,7 @@ import pytest
 
 from ppcls_repro.config import load_config
 from ppcls_repro.engine.diagnostics import count_dead_units
-from ppcls_repro.models.srcnn import SRCNN
+from ppcls_repro.papers.sr.srcnn import SRCNN
 from ppcls_repro.registry import ConfigError
 
 SRCNN_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "srcnn.yaml"

@@ -10,7 +10,7 @@ from ppcls_repro.engine.checkpoint import CheckpointError, load_weights, set_wei
 from ppcls_repro.engine.optim import build_optimizer
 from ppcls_repro.engine.steps import SupervisedStep
 from ppcls_repro.engine.trainer import train
-from ppcls_repro.models.fsrcnn import FSRCNN
+from ppcls_repro.papers.sr.fsrcnn import FSRCNN
 from ppcls_repro.registry import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

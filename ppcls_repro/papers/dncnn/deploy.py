@@ -1,0 +1,112 @@
+"""Gaussian denoising of real images with an exported DnCNN, whole or in tiles.
+
+The noise is taken to be in the photo already: the image is denoised as given. ``sigma`` states the
+photo's noise level; a DnCNN-S model is trained for one level (``trained_sigma``, set by the config's
+``Export.pipeline``) and refuses another, a blind DnCNN-B (``trained_sigma: null``) takes any.
+``add_noise`` (for demos) first adds y = x + add_noise/255 * N(0, 1) with ``noise_seed``, unclipped
+as in training, writes the noisy image too and logs the PSNR of both against the original.
+
+A gray network (the paper's) denoises a gray image directly and a colour image channel by channel
+(R, G, B independently); a colour network (``channels: 3``) takes RGB. Alpha is kept unchanged.
+Each input writes ``<stem>_denoised.png`` (and ``<stem>_noisy.png`` with ``add_noise``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ppcls_repro.utils.images import quantize_uint8
+from ppcls_repro.deploy.pipeline import Net, TiledImagePipeline
+from ppcls_repro.utils.images import read_image, save_image
+from ppcls_repro.deploy.predictor import ModelDirError
+from ppcls_repro.deploy.tiling import run_tiled
+from ppcls_repro.utils.logger import get_logger
+from ppcls_repro.metrics.image import psnr
+from ppcls_repro.registry import PIPELINES
+
+
+@PIPELINES.register
+class Denoise(TiledImagePipeline):
+    """Keys of ``pipeline.json``: ``channels``, ``halo``, ``value_range`` (stated by the model);
+    ``trained_sigma`` (the config), ``tile_size``; ``sigma``, ``add_noise``, ``noise_seed`` (infer)."""
+
+    def __init__(self, channels: int, halo: int, value_range: tuple[float, float] = (0.0, 1.0),
+                 trained_sigma: float | None = None, sigma: float | None = None, add_noise: float = 0.0,
+                 noise_seed: int = 0, tile_size: int = 512) -> None:
+        if channels not in (1, 3) or halo < 0 or tile_size < 0 or value_range[1] == value_range[0]:
+            raise ValueError(f"Denoise: bad settings channels={channels}, halo={halo}, tile_size={tile_size}, "
+                             f"value_range={value_range}")
+        if add_noise < 0 or (sigma is not None and sigma < 0):
+            raise ValueError(f"Denoise: sigma and add_noise must be >= 0, got sigma={sigma}, add_noise={add_noise}")
+        level = sigma if sigma is not None else (add_noise or None)
+        if trained_sigma is not None and level is not None and abs(level - trained_sigma) > 1e-6:
+            raise ValueError(f"Denoise: this DnCNN-S model is trained for sigma {trained_sigma:g}, not {level:g}; "
+                             "export the model of that level (configs/dncnn_s<sigma>.yaml) or a blind DnCNN-B")
+        self.channels = channels
+        self.halo = halo
+        self.value_range = (float(value_range[0]), float(value_range[1]))
+        self.trained_sigma = trained_sigma
+        self.add_noise = add_noise
+        self.noise_seed = noise_seed
+        self.tile_size = tile_size
+
+    def check_model(self, inputs: list[dict[str, Any]]) -> None:
+        if len(inputs) != 1 or len(inputs[0].get("shape", [])) != 4 or inputs[0]["shape"][1] != self.channels:
+            raise ModelDirError(f"Denoise needs one NCHW input of {self.channels} channel(s), the model has {inputs}")
+
+    def output_paths(self, path: Path, out_dir: Path) -> list[Path]:
+        names = [f"{path.stem}_denoised.png"] + ([f"{path.stem}_noisy.png"] if self.add_noise else [])
+        return [out_dir / name for name in names]
+
+    def process(self, path: Path, net: Net, out_dir: Path, batch_size: int) -> list[Path]:
+        pixels, alpha = read_image(path)
+        noisy = self.noisy_input(pixels)
+        result = quantize_uint8(self.denoise(noisy, net, batch_size)).astype(np.uint8)
+        outputs = [result]
+        if self.add_noise:
+            outputs.append(quantize_uint8(noisy).astype(np.uint8))
+            get_logger().info(f"{path.name}: PSNR vs the original: noisy {psnr(noisy, pixels):.2f} dB "
+                              f"(sigma {self.add_noise:g}), denoised {psnr(result, pixels):.2f} dB")
+        written = []
+        for image, out_path in zip(outputs, self.output_paths(path, out_dir)):
+            if alpha is not None:
+                image = np.concatenate([image, alpha[:, :, None]], axis=2)
+            written.append(save_image(image, out_path))
+        return written
+
+    def noisy_input(self, pixels: np.ndarray) -> np.ndarray:
+        """The image as float64 [0, 255], with the demo noise added (unclipped) when asked."""
+        image = pixels.astype(np.float64)
+        if self.add_noise:
+            rng = np.random.default_rng(self.noise_seed)
+            image = image + self.add_noise * rng.standard_normal(image.shape)
+        return image
+
+    def denoise(self, image: np.ndarray, net: Net, batch_size: int = 1) -> np.ndarray:
+        """HxWxC (C = 1 or 3) in [0, 255] -> the denoised HxWxC in [0, 255], unrounded."""
+        if image.ndim != 3 or image.shape[2] not in (1, 3):
+            raise ValueError(f"expected HxWx1 or HxWx3 pixels, got shape {image.shape}")
+        if self.channels == 3:
+            rgb = np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image
+            return self.run_net(rgb, net, batch_size)
+        planes = [self.run_net(image[:, :, c:c + 1], net, batch_size) for c in range(image.shape[2])]
+        return np.concatenate(planes, axis=2)
+
+    def run_net(self, planes: np.ndarray, net: Net, batch_size: int = 1) -> np.ndarray:
+        """HxWxC in [0, 255] through the net, tiled; returns HxWxC in [0, 255]."""
+        low, high = self.value_range
+        x = (low + (high - low) * planes.transpose(2, 0, 1) / 255.0).astype(np.float32)
+        out = run_tiled(lambda batch: net([batch])[0], x, self.tile_size, self.halo, 1, batch_size)
+        return (out.astype(np.float64).transpose(1, 2, 0) - low) / (high - low) * 255.0
+
+    def network_inputs(self, path: Path) -> list[np.ndarray]:
+        pixels, _ = read_image(path)
+        image = self.noisy_input(pixels)
+        if self.channels == 3 and image.shape[2] == 1:
+            image = np.repeat(image, 3, axis=2)
+        x = (image[:, :, :self.channels].transpose(2, 0, 1) / 255.0).astype(np.float32)
+        low, high = self.value_range
+        x = (low + (high - low) * x).astype(np.float32)
+        return [self.one_tile(x)[None]]

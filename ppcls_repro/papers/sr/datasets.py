@@ -1,0 +1,112 @@
+"""Super-resolution datasets on the SRCNN protocol (``sr_protocol.py``): Y channel, modcrop,
+MATLAB bicubic down-then-up.
+
+- ``SRCNNPatches``: training sub-images, ``input_size`` inputs with centred ``label_size`` labels
+  cut on a ``stride`` grid (33/21/14 as SRCNN's ``generate_train.m``), cached in HDF5 keyed by
+  every setting and the images' checksums, so a second run starts at once.
+- ``SRImageFolder``: whole images for evaluation, with bicubic CbCr kept for colour panels.
+Values are in [0, 1] (Y / 255) as float32 CHW.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+from paddle.io import Dataset
+
+from ppcls_repro.data.color import rgb2ycbcr
+from ppcls_repro.data.cache import cache_key, write_h5
+from ppcls_repro.data.download import resolve_source
+from ppcls_repro.utils.errors import DataError
+from ppcls_repro.papers.sr.protocol import bicubic_downscale, bicubic_upscale, make_sr_pair, modcrop
+from ppcls_repro.utils.images import list_images, load_rgb
+from ppcls_repro.utils.logger import get_logger
+from ppcls_repro.registry import DATASETS
+
+def cut_srcnn_patches(lr_up: np.ndarray, hr: np.ndarray, input_size: int, label_size: int,
+                      stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-images on a stride grid: inputs from ``lr_up``, centred labels from ``hr``.
+
+    Top-left corners run from 0 to H - input_size inclusive, as ``generate_train.m``'s loops.
+    """
+    offset = (input_size - label_size) // 2
+    rows = range(0, hr.shape[0] - input_size + 1, stride)
+    cols = range(0, hr.shape[1] - input_size + 1, stride)
+    inputs = [lr_up[r:r + input_size, c:c + input_size] for r in rows for c in cols]
+    labels = [hr[r + offset:r + offset + label_size, c + offset:c + offset + label_size]
+              for r in rows for c in cols]
+    return np.asarray(inputs, np.float32), np.asarray(labels, np.float32)
+
+
+@DATASETS.register
+class SRCNNPatches(Dataset):
+    """SRCNN training sub-images from a folder of HR images (T91 by default)."""
+
+    def __init__(self, root: str, scale: int, input_size: int = 33, label_size: int = 21,
+                 stride: int = 14, manifest: str | None = "t91", cache_dir: str = "dataset/cache",
+                 strict: bool = False, download: bool = True) -> None:
+        if input_size < label_size or (input_size - label_size) % 2:
+            raise DataError(f"input_size {input_size} and label_size {label_size}: the label must be "
+                            "centred in the input (even difference)")
+        self.source = resolve_source(root, manifest, strict, download)
+        self.scale = scale
+        settings = {"kind": "srcnn", "scale": scale, "input": input_size, "label": label_size,
+                    "stride": stride, "version": 1}
+        files = list_images(self.source.path)
+        cache = Path(cache_dir) / f"srcnn_x{scale}_{cache_key(settings, files)}.h5"
+        if not cache.is_file():
+            _build_cache(cache, files, settings)
+        with h5py.File(cache, "r") as h5:
+            self.inputs = h5["input"][:]
+            self.labels = h5["label"][:]
+        get_logger().info(f"{len(self.inputs)} sub-images x{scale} from {len(files)} images "
+                          f"({self.source.kind}: {self.source.path}), cache {cache}")
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+        return {"input": self.inputs[index][None], "target": self.labels[index][None]}
+
+
+def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
+    get_logger().info(f"extracting sub-images from {len(files)} images into {cache} (once)")
+    inputs, labels = [], []
+    for path in files:
+        hr, lr_up = make_sr_pair(load_rgb(path), settings["scale"])
+        x, y = cut_srcnn_patches(lr_up / 255.0, hr / 255.0, settings["input"], settings["label"],
+                                 settings["stride"])
+        if len(x) == 0:
+            raise DataError(f"{path}: image {hr.shape[1]}x{hr.shape[0]} is smaller than a "
+                            f"{settings['input']}x{settings['input']} sub-image")
+        inputs.append(x)
+        labels.append(y)
+    write_h5(cache, {"input": np.concatenate(inputs), "label": np.concatenate(labels)}, settings, files)
+
+
+@DATASETS.register
+class SRImageFolder(Dataset):
+    """Whole images for SR evaluation (Set5 by default): bicubic input and HR target on Y."""
+
+    def __init__(self, root: str, scale: int, manifest: str | None = "set5",
+                 strict: bool = False, download: bool = True) -> None:
+        self.source = resolve_source(root, manifest, strict, download)
+        self.scale = scale
+        self.items = [self._load(path) for path in list_images(self.source.path)]
+
+    def _load(self, path: Path) -> dict[str, np.ndarray | str]:
+        rgb = load_rgb(path)
+        hr, lr_up = make_sr_pair(rgb, self.scale)
+        cbcr = rgb2ycbcr(modcrop(rgb, self.scale))[:, :, 1:]
+        cbcr_up = bicubic_upscale(bicubic_downscale(cbcr, self.scale), self.scale)
+        return {"input": (lr_up / 255.0)[None].astype(np.float32),
+                "target": (hr / 255.0)[None].astype(np.float32),
+                "cbcr": cbcr_up.transpose(2, 0, 1).astype(np.float32),
+                "name": path.stem}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, np.ndarray | str]:
+        return self.items[index]

@@ -1,0 +1,96 @@
+"""Image files: listing a folder, reading and writing 8-bit images, MATLAB's uint8 rounding.
+
+Paper-free: every paper that reads image folders (SR, DnCNN, classification inference) uses these.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ppcls_repro.utils.errors import DataError
+
+
+IMAGE_SUFFIXES = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files of a folder, sorted by name; an empty or missing folder is an error."""
+    if not folder.is_dir():
+        raise DataError(f"image folder not found: {folder}")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+    return files
+
+
+def load_rgb(path: str | Path) -> np.ndarray:
+    """Read an image file into a uint8 HWC RGB array (gray is replicated, alpha dropped)."""
+    try:
+        with Image.open(path) as image:
+            # convert() also forces the lazy decode, so corrupt data fails here.
+            rgb = image.convert("RGB")
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        raise ValueError(f"cannot read image {path}: {error}") from error
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """An image file as (HxWxC uint8 with C = 1 gray or 3 RGB, HxW uint8 alpha or None).
+
+    EXIF orientation is applied, so the result is the picture as viewers show it.
+    """
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            image.load()  # decode now, so a truncated file fails here
+            target = _target_mode(image)
+            if target is None:
+                bands = "".join(image.getbands())
+                raise DataError(f"{path}: image mode {image.mode} ({len(bands)} channel(s): {bands}) is not "
+                                "supported; save it as 8-bit gray, RGB or RGBA")
+            pixels = np.asarray(image.convert(target))
+    except DataError:
+        raise
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+        raise DataError(f"cannot read image {path}: {err}") from None
+    if pixels.ndim == 2:
+        return pixels[:, :, None], None
+    if target in ("LA", "RGBA"):
+        return pixels[:, :, :-1], pixels[:, :, -1]
+    return pixels, None
+
+
+def _target_mode(image: Image.Image) -> str | None:
+    if image.mode in ("1", "L"):
+        return "L"
+    if image.mode in ("LA", "La"):
+        return "LA"
+    if image.mode in ("RGB", "RGBX", "CMYK", "YCbCr"):
+        return "RGB"
+    if image.mode in ("RGBA", "RGBa", "PA"):
+        return "RGBA"
+    if image.mode == "P":
+        return "RGBA" if "transparency" in image.info else "RGB"
+    return None  # 16/32-bit and float images, LAB, HSV: no faithful 8-bit reading
+
+
+def save_image(pixels: np.ndarray, path: Path) -> Path:
+    """Write HxW, HxWx1, HxWx3 or HxWx4 uint8 as PNG."""
+    array = pixels[:, :, 0] if pixels.ndim == 3 and pixels.shape[2] == 1 else pixels
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.ascontiguousarray(array.astype(np.uint8))).save(path)
+    return path
+
+
+def quantize_uint8(image: np.ndarray) -> np.ndarray:
+    """MATLAB's uint8() conversion on [0, 255] values, returned as float64.
+
+    Rounds half away from zero and saturates to [0, 255]; NaN is rejected.
+    """
+    array = np.asarray(image, dtype=np.float64)
+    if np.isnan(array).any():
+        raise ValueError("cannot quantize an image containing NaN")
+    # After clipping everything is >= 0, where floor(x + 0.5) is MATLAB's round.
+    return np.floor(np.clip(array, 0.0, 255.0) + 0.5)
