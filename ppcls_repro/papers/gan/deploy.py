@@ -1,6 +1,6 @@
 """GAN sampling with an exported generator: noise from a seed in, one PNG grid of samples out.
 
-The model's ``export_spec`` (``models/gan.py``) states ``noise_dim``, the noise distribution and the
+The model's ``export_spec`` (``model.py``) states ``noise_dim``, the noise distribution and the
 image shape; ``GANSamples.generate`` draws ``num_samples`` noise vectors from ``seed`` exactly as the
 Parzen evaluation does (numpy ``default_rng(seed)``), runs the net and writes
 ``samples_seed<seed>_n<num>.png`` (10 columns, 1-pixel gaps).

@@ -3,7 +3,7 @@
 
 Sections used:
 - 3 and Algorithm 1: a generator G(z) and a discriminator D(x) trained as a minimax game
-  (the training step is ``engine/adversarial.py``).
+  (the training step is ``step.py``).
 - 5 (Experiments, MNIST): G mixes rectifier and sigmoid units, D uses maxout with dropout; noise is
   the only input of G (no dropout or intermediate noise in G).
 

@@ -1,6 +1,6 @@
 """The adversarial training step of GANs (Goodfellow et al. 2014, Algorithm 1), for the one loop.
 
-``AdversarialStep`` owns a generator and a discriminator (``models/gan.py``), each with its own
+``AdversarialStep`` owns a generator and a discriminator (``model.py``), each with its own
 optimizer and lr schedule. One loop iteration (one data minibatch of m examples) is one
 discriminator update on m real and m generated images; every ``k``-th iteration also updates the
 generator (k = 1 in the paper's experiments). ``update`` chooses how the two updates meet:

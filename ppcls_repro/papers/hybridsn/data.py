@@ -1,6 +1,6 @@
 """Hyperspectral scenes for HybridSN (Roy et al., GRSL 2019): readers, PCA, windows, splits, synthetic cube.
 
-The pipeline of the paper (PAPERS.md section 7) and of its official code:
+The pipeline of the paper (Sections 2-3) and of its official code:
 1. read the cube ``(rows, cols, bands)`` and the label map ``(rows, cols)``, 0 = unlabelled, from the
    standard .mat files (``SCENES``): MATLAB v5 through scipy, v7.3 (HDF5) through h5py, whose
    arrays come out with the axes reversed (MATLAB is column-major) and are transposed back;

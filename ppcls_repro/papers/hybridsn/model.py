@@ -12,7 +12,7 @@ Sections used:
   ``configs/hybridsn_ip.yaml``.
 
 Layout: Paddle's NCDHW. The input is ``[N, 1, bands, window, window]`` float32 (bands = the PCA
-components, spectral depth first, as PAPERS.md states the kernels: 8@(7,3,3) -> 16@(5,3,3) ->
+components, spectral depth first, as the paper's Section 2 states the kernels: 8@(7,3,3) -> 16@(5,3,3) ->
 32@(3,3,3)); the output is ``[N, num_classes]`` logits. For IP the 3-D stack gives
 ``[N, 32, 18, 19, 19]``, reshaped to ``[N, 576, 19, 19]``; the 2-D conv gives ``[N, 64, 17, 17]``
 and the flattened 18,496 features feed FC 256. A plain ``nn.Layer`` with a fixed input size

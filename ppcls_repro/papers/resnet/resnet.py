@@ -19,7 +19,7 @@ Sections used: 3.2 (identity shortcuts, projections), 3.3 (architectures, option
 dropout), 4.1 (Table 1, bottlenecks), 4.2 (the CIFAR architecture and option A).
 
 The models return logits (no softmax): the loss applies log-softmax, and export may append a
-softmax for inference. The SE variants of SENet (``models/senet.py``) reuse these blocks with
+softmax for inference. The SE variants of SENet (``senet.py``) reuse these blocks with
 ``se_reduction`` set; the plain ResNets leave it ``None``.
 
 Choices and deviations (each a constructor argument whose default is the paper's net):

@@ -1,7 +1,7 @@
 """SENet: Hu, Shen, Albanie, Sun, Wu, "Squeeze-and-Excitation Networks", CVPR 2018 (TPAMI 2019),
 https://arxiv.org/abs/1709.01507.
 
-SE-ResNets for both families, built from the ResNet blocks of ``models/resnet.py`` with the SE
+SE-ResNets for both families, built from the ResNet blocks of ``resnet.py`` with the SE
 block of ``layers/se.py`` on every residual branch, after its last BN and before the addition
 with the shortcut (Section 4, Fig. 3 "SE-ResNet module"). Everything else is the ResNet of the
 same depth, so SE-ResNet-50 differs from ResNet-50 only by the SE blocks (28.09M vs 25.56M
@@ -19,7 +19,7 @@ Choices and deviations:
   reimplementations use r = 4 or 8 there instead. ``reduction`` is a config key
   (``-o Arch.reduction=8``); configs/se_resnet110_cifar10.yaml uses the paper's 16.
 - The CIFAR SE-ResNet-164 (bottleneck CIFAR nets) is not built here: only the basic-block CIFAR
-  family of the ResNet paper is (SE-ResNet-110 is the comparison the issue asks for).
+  family of the ResNet paper is (SE-ResNet-110 against ResNet-110 is the CIFAR-10 comparison of the SENet paper).
 """
 from __future__ import annotations
 

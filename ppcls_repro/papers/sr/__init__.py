@@ -1,0 +1,22 @@
+"""Paper card: SRCNN and FSRCNN (super-resolution).
+
+- SRCNN: Dong, Loy, He, Tang, "Image Super-Resolution Using Deep Convolutional Networks", ECCV 2014 /
+  TPAMI 2016, https://arxiv.org/abs/1501.00092. Used: the 9-1-5 net (Sections 3-4), T91 33x33 sub-images
+  with 21x21 labels, stride 14, Set5 x3 Y-channel PSNR (Table 1: 32.39 dB; bicubic 30.39).
+- FSRCNN: Dong, Loy, Tang, "Accelerating the Super-Resolution Convolutional Neural Network", ECCV 2016,
+  https://arxiv.org/abs/1608.00367. Used: FSRCNN (56,12,4) and FSRCNN-s (32,5,1) (Section 3), T91 with
+  rotations and scalings, x2/x4 by retraining the deconvolution of the x3 model (Table 3: 33.06 / 32.55 dB x3).
+
+Files: ``srcnn.py``, ``fsrcnn.py`` (models), ``protocol.py`` (the MATLAB-exact test protocol: Y, modcrop,
+bicubic, uint8 rounding, shave), ``datasets.py`` (SRCNN sub-images, SR test folders), ``fsrcnn_data.py``,
+``evaluate.py`` (PSNR/SSIM of model and bicubic), ``deploy.py`` (inference pipeline), ``speed.py`` (the
+FSRCNN speed claim), ``manifests.py`` (T91/Set5 sources).
+
+Deviations (each repeated in its config header): Adam instead of SGD, He init instead of Gaussian 0.001,
+SRCNN's last layer at the full rate, two stages of ~250 epochs (~1.1e7 back-propagations against the
+paper's ~8e8); FSRCNN labels 20/21/24 px where Caffe cropped to 19/19/21, 30 epochs, no General-100.
+
+Configs: ``srcnn.yaml``, ``fsrcnn_x{2,3,4}.yaml``, ``fsrcnn_s_x{2,3,4}.yaml``, ``fsrcnn_x3_general100.yaml``.
+Released (``releases/``, Set5): SRCNN x3 32.38 dB; FSRCNN x3 32.59, x2 36.57, x4 30.15; FSRCNN-s x3 32.13,
+x2 36.21, x4 29.68 dB.
+"""

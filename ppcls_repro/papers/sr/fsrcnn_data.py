@@ -11,7 +11,7 @@
 
 Alignment. The LR sub-image at LR rows/cols ``[r, r + f)`` is paired with HR ``[s r, s (r + f))``:
 MATLAB's shrink maps LR pixel i onto HR pixels ``[s i, s i + s)`` (its centre at
-``s i + (s - 1) / 2``), and FSRCNN's deconvolution (``models/fsrcnn.py``) puts LR pixel i's output
+``s i + (s - 1) / 2``), and FSRCNN's deconvolution (``fsrcnn.py``) puts LR pixel i's output
 in exactly that block, so the label needs no offset (the tests check it with a ramp).
 
 Sub-image sizes: the paper ("Training samples") uses LR 10/7/6 for x2/x3/x4 (``lr_size``) with Caffe-cropped

@@ -1,1 +1,0 @@
-"""One module per paper; each registers its models in ``ppcls_repro.registry.MODELS``."""
