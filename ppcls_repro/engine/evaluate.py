@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import paddle
 
+from ppcls_repro.utils.modes import eval_mode
 
 
 @dataclasses.dataclass
@@ -30,18 +31,15 @@ class PerImageEvaluator:
 
     @paddle.no_grad()
     def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:
-        was_training = model.training
-        model.eval()
         per_item, images = [], {}
-        for batch in loader:
-            pred = model(batch["input"]).numpy()
-            for i in range(pred.shape[0]):
-                item, panel = self.score(pred[i], batch, i)
-                per_item.append(item)
-                if len(images) < self.num_panels:
-                    images[item["name"]] = panel
-        if was_training:
-            model.train()
+        with eval_mode(model):
+            for batch in loader:
+                pred = model(batch["input"]).numpy()
+                for i in range(pred.shape[0]):
+                    item, panel = self.score(pred[i], batch, i)
+                    per_item.append(item)
+                    if len(images) < self.num_panels:
+                        images[item["name"]] = panel
         metrics = {k: float(np.mean([it[k] for it in per_item])) for k in self.keys}
         return EvalResult(metrics=metrics, per_item=per_item, images=images)
 

@@ -17,6 +17,8 @@ import dataclasses
 import paddle
 import paddle.nn as nn
 
+from ppcls_repro.utils.modes import eval_mode
+
 
 @dataclasses.dataclass
 class MacReport:
@@ -59,15 +61,12 @@ def count_macs(model: nn.Layer, input_shape: tuple[int, ...] = (3, 224, 224)) ->
         else:
             continue
         handles.append(layer.register_forward_post_hook(_recorder(name, kind, counter, per_layer, by_type)))
-    was_training = model.training
-    model.eval()
     try:
-        model(paddle.zeros([1, *input_shape], dtype="float32"))
+        with eval_mode(model):
+            model(paddle.zeros([1, *input_shape], dtype="float32"))
     finally:
         for handle in handles:
             handle.remove()
-        if was_training:
-            model.train()
     return MacReport(total=sum(by_type.values()), by_type=by_type, per_layer=per_layer)
 
 

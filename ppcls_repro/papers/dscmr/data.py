@@ -35,6 +35,7 @@ import scipy.io
 from paddle.io import Dataset
 
 from ppcls_repro.data.download import DataSource
+from ppcls_repro.data.splits import class_quota, stratified_pick
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.registry import DATASETS
@@ -109,15 +110,7 @@ def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> tuple[
     """
     if not 0.0 <= fraction < 1.0:
         raise DataError(f"val_fraction must be in [0, 1), got {fraction}")
-    rng = np.random.default_rng(seed)
-    held: list[np.ndarray] = []
-    for cls in np.unique(labels):
-        members = np.flatnonzero(labels == cls)
-        count = int(np.floor(members.size * fraction + 0.5))
-        if fraction > 0 and members.size >= 2:
-            count = min(max(count, 1), members.size - 1)
-        held.append(rng.permutation(members)[:count])
-    val = np.sort(np.concatenate(held)) if held else np.zeros(0, np.int64)
+    val = stratified_pick(labels, lambda n: class_quota(n, fraction), seed)
     keep = np.setdiff1d(np.arange(labels.size), val)
     return keep, val
 

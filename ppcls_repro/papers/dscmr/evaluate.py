@@ -14,20 +14,18 @@ import paddle
 from ppcls_repro.engine.evaluate import EvalResult
 from ppcls_repro.papers.dscmr.metrics import average_precisions, cosine_similarity
 from ppcls_repro.registry import EVALUATORS
+from ppcls_repro.utils.modes import eval_mode
 
 
 @paddle.no_grad()
 def encode_split(model: paddle.nn.Layer, loader: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Common-space image features, text features and class indices of a whole loader."""
-    was_training = model.training
-    model.eval()
     images, texts, labels = [], [], []
-    for batch in loader:
-        images.append(model.encode_image(batch["input"]).numpy())
-        texts.append(model.encode_text(batch["text"]).numpy())
-        labels.append(np.asarray(batch["target"]).reshape(-1))
-    if was_training:
-        model.train()
+    with eval_mode(model):
+        for batch in loader:
+            images.append(model.encode_image(batch["input"]).numpy())
+            texts.append(model.encode_text(batch["text"]).numpy())
+            labels.append(np.asarray(batch["target"]).reshape(-1))
     return np.concatenate(images), np.concatenate(texts), np.concatenate(labels)
 
 

@@ -30,20 +30,17 @@ import paddle
 from ppcls_repro.engine.evaluate import EvalResult
 from ppcls_repro.papers.gan.parzen import parzen_log_likelihood
 from ppcls_repro.registry import EVALUATORS, ConfigError
+from ppcls_repro.utils.modes import eval_mode
 
 
 def sample_images(generator: paddle.nn.Layer, num: int, seed: int, batch_size: int = 1000) -> np.ndarray:
     """``num`` generated images [num, C, H, W] from noise fixed by ``seed`` (generator in eval mode)."""
-    was_training = generator.training
-    generator.eval()
     rng = np.random.default_rng(seed)
     parts = []
-    with paddle.no_grad():
+    with paddle.no_grad(), eval_mode(generator):
         for start in range(0, num, batch_size):
             z = generator.sample_noise(min(batch_size, num - start), rng)
             parts.append(generator(z).numpy())
-    if was_training:
-        generator.train()
     return np.concatenate(parts)
 
 

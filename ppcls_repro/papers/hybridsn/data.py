@@ -51,6 +51,7 @@ from paddle.io import Dataset
 from scipy.ndimage import gaussian_filter, maximum_filter
 
 from ppcls_repro.data.download import DataSource
+from ppcls_repro.data.splits import class_quota, stratified_pick
 from ppcls_repro.utils.files import atomic_write, sha256_file, write_bytes_atomic
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.logger import get_logger
@@ -250,17 +251,10 @@ def random_split(gt: np.ndarray, train_ratio: float, seed: int) -> np.ndarray:
     A class with at least two pixels keeps at least one on each side.
     """
     _check_ratio(train_ratio)
-    rng = np.random.default_rng(seed)
     flat = gt.reshape(-1)
+    labelled = np.flatnonzero(flat > 0)
     roles = np.where(flat > 0, TEST, UNLABELLED).astype(np.int8)
-    for label in range(1, int(flat.max()) + 1):
-        members = np.flatnonzero(flat == label)
-        if members.size == 0:
-            continue
-        n_train = int(np.floor(train_ratio * members.size + 0.5))
-        if members.size >= 2:
-            n_train = min(max(n_train, 1), members.size - 1)
-        roles[rng.permutation(members)[:n_train]] = TRAIN
+    roles[labelled[stratified_pick(flat[labelled], lambda n: class_quota(n, train_ratio), seed)]] = TRAIN
     return roles.reshape(gt.shape)
 
 
@@ -343,13 +337,8 @@ def stratified_subset(labels: np.ndarray, max_samples: int, seed: int) -> np.nda
     """Sorted indices of at most ~``max_samples`` items, every class in proportion (at least one each)."""
     if max_samples >= labels.size:
         return np.arange(labels.size)
-    rng = np.random.default_rng(seed)
-    keep = []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        take = min(members.size, max(1, int(np.floor(max_samples * members.size / labels.size + 0.5))))
-        keep.append(rng.permutation(members)[:take])
-    return np.sort(np.concatenate(keep))
+    return stratified_pick(labels, lambda n: min(n, max(1, int(np.floor(max_samples * n / labels.size + 0.5)))),
+                           seed)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from ppcls_repro.engine.evaluate import EvalResult
 from ppcls_repro.engine.setup import build_dataset, build_evaluator, build_loader, build_network, start_run
 from ppcls_repro.papers.hybridsn.metrics import classification_scores
 from ppcls_repro.registry import EVALUATORS, ConfigError
+from ppcls_repro.utils.modes import eval_mode
 
 # Index 0 (unlabelled) is black; classes 1..16 get distinct colours; further classes wrap around.
 PALETTE = np.array([
@@ -63,9 +64,7 @@ class HSIClassificationEvaluator:
 
     @paddle.no_grad()
     def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:
-        was_training = model.training
-        model.eval()
-        try:
+        with eval_mode(model):
             labels, preds, pixels = self.predict_loader(model, loader)
             scores = classification_scores(labels, preds, self.num_classes)
             images = {}
@@ -73,9 +72,6 @@ class HSIClassificationEvaluator:
                 pred_map = self.prediction_map(model, loader, pixels, preds, everything=self.class_map == "all")
                 images["classification_map"] = side_by_side(
                     [colourise(loader.dataset.gt), colourise(pred_map)], self.map_zoom)
-        finally:
-            if was_training:
-                model.train()
         return EvalResult(metrics=percent_metrics(scores), per_item=[], images=images)
 
     def predict_loader(self, model: paddle.nn.Layer, loader: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

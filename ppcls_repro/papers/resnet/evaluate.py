@@ -20,6 +20,7 @@ from ppcls_repro.engine.distributed import broadcast_from_main, gather_in_order
 from ppcls_repro.engine.evaluate import EvalResult
 from ppcls_repro.metrics.classification import cross_entropy, label_rank
 from ppcls_repro.registry import EVALUATORS
+from ppcls_repro.utils.modes import eval_mode
 
 
 @EVALUATORS.register
@@ -40,20 +41,17 @@ class ClassificationEvaluator:
 
     @paddle.no_grad()
     def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:
-        was_training = model.training
-        model.eval()
         broadcast_from_main(model)  # every rank scores the weights rank 0 saves (BN statistics too)
         rows = []
-        for batch in loader:
-            labels = batch["target"].numpy().reshape(-1)
-            scores, multi_crop = self._scores(model, batch["input"])
-            if multi_crop:  # scores are averaged probabilities: the loss is -log p(label)
-                loss = -np.log(np.maximum(scores[np.arange(len(labels)), labels], 1e-45))
-            else:
-                loss = cross_entropy(scores, labels)
-            rows.append(np.stack([labels, label_rank(scores, labels), loss], axis=1))
-        if was_training:
-            model.train()
+        with eval_mode(model):
+            for batch in loader:
+                labels = batch["target"].numpy().reshape(-1)
+                scores, multi_crop = self._scores(model, batch["input"])
+                if multi_crop:  # scores are averaged probabilities: the loss is -log p(label)
+                    loss = -np.log(np.maximum(scores[np.arange(len(labels)), labels], 1e-45))
+                else:
+                    loss = cross_entropy(scores, labels)
+                rows.append(np.stack([labels, label_rank(scores, labels), loss], axis=1))
         local = np.concatenate(rows) if rows else np.zeros([0, 3])
         table = gather_in_order(local, len(loader.dataset))
         return self._summarise(table[:, 0].astype(np.int64), table[:, 1], table[:, 2])
