@@ -66,6 +66,13 @@ class Registry:
         target = self.get(node["name"], f"{key}.name")
         check_kwargs(target, {k: v for k, v in node.items() if k != "name"}, key, set(extra))
 
+    def with_defaults(self, node: dict[str, Any], key: str) -> dict[str, Any]:
+        """A node's keyword arguments with the callable's defaults filled in, without building it."""
+        target = self.get(node["name"], f"{key}.name")
+        defaults = {k: p.default for k, p in inspect.signature(target).parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+        return {**defaults, **{k: v for k, v in node.items() if k != "name"}}
+
     def build(self, node: dict[str, Any], key: str, **supplied: Any) -> Any:
         """Build the part a node describes; ``supplied`` are arguments the code provides."""
         self.check(node, key, supplied)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from paddle.io import Dataset
@@ -27,6 +27,7 @@ from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.splits import holdout_slice
 from ppcls_repro.data.transforms import EpochSeeded, pad, random_crop
 from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.spec import DataFacts
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
@@ -95,6 +96,15 @@ class MNIST(EpochSeeded, Dataset):
     """MNIST digits; ``split`` train/val hold out the last ``val_size`` training images, test is t10k."""
 
     mean, std = 0.1307, 0.3081  # of the 60k training images in [0, 1]
+    inference_pipeline = "Classification"
+
+    @classmethod
+    def inference_facts(cls, args: dict[str, Any]) -> DataFacts:
+        """Gray digits padded by ``pad``, normalised as in training (the data need not exist)."""
+        normalized = args["normalize"]
+        return DataFacts({"dataset": "MNIST", "color": "gray", "pad": args["pad"],
+                          "mean": [cls.mean if normalized else 0.0], "std": [cls.std if normalized else 1.0],
+                          "class_names": [str(d) for d in range(10)]})
 
     def __init__(self, root: str = "dataset/MNIST", split: Literal["train", "val", "test"] = "train",
                  val_size: int = 0, pad: int = 0, random_shift: int = 0, seed: int = 0,

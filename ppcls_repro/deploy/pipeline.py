@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -20,7 +20,8 @@ from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import IMAGE_SUFFIXES
 from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange, find_model_files
 from ppcls_repro.utils.logger import get_logger
-from ppcls_repro.registry import PIPELINES
+from ppcls_repro.registry import DATASETS, PIPELINES, ConfigError
+from ppcls_repro.utils.spec import DataFacts
 
 PIPELINE_FILE = "pipeline.json"
 FORMAT_VERSION = 1
@@ -35,12 +36,23 @@ class Pipeline:
     keyword arguments (checked like config nodes) and implement the methods below."""
 
     input_suffixes: tuple[str, ...] = IMAGE_SUFFIXES  # what a folder run picks up
+    # True: some keys come from the config's Eval dataset (its ``inference_facts``, utils/spec.py)
+    facts_from_data: ClassVar[bool] = False
 
     @classmethod
     def export_facts(cls, cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """At export: the keys this pipeline derives from the training config (e.g. the Eval data's
-        preprocessing), and arrays to save beside the model (file name -> array). Default: none."""
-        return {}, {}
+        """At export: the keys the Eval dataset states for this pipeline (its preprocessing), and
+        arrays to save beside the model (file name -> array). None unless ``facts_from_data``."""
+        if not cls.facts_from_data:
+            return {}, {}
+        key = "DataLoader.Eval.dataset"
+        node = cfg["DataLoader"]["Eval"]["dataset"]
+        dataset = DATASETS.get(node["name"], f"{key}.name")
+        if getattr(dataset, "inference_pipeline", None) != cls.__name__:
+            raise ConfigError(f"{key}.name: {node['name']} states no inference preprocessing for the "
+                              f"{cls.__name__} pipeline (datasets that do: {', '.join(datasets_serving(cls.__name__))})")
+        stated: DataFacts = dataset.inference_facts(DATASETS.with_defaults(node, key))
+        return stated.facts, stated.assets
 
     def load_assets(self, model_dir: Path) -> None:
         """At inference: read the files ``export_facts`` had saved (the pipeline knows their names)."""
@@ -63,6 +75,11 @@ class Pipeline:
     def shape_range(self, inputs: list[dict[str, Any]], batch_size: int) -> ShapeRange:
         """Smallest, typical and largest input shapes the pipeline feeds (TensorRT needs them)."""
         raise NotImplementedError
+
+
+def datasets_serving(pipeline: str) -> list[str]:
+    """Registered datasets that state ``inference_facts`` for ``pipeline``."""
+    return [name for name in DATASETS.names() if getattr(DATASETS.get(name), "inference_pipeline", None) == pipeline]
 
 
 class TiledImagePipeline(Pipeline):

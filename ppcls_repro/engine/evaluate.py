@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import paddle
@@ -17,6 +17,17 @@ class EvalResult:
     images: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # tag -> HWC uint8
 
 
+class Evaluator(Protocol):
+    """What the loop and ``tools/eval.py`` ask of an evaluator (``Metric.name`` names a registered one)."""
+
+    # True: it combines the shards of several processes, so the loop may give it a sharded loader;
+    # False: every process scores the whole eval set.
+    gathers_across_ranks: ClassVar[bool]
+
+    def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:
+        """Score ``model`` (switched to eval mode for the call) on every batch of ``loader``."""
+
+
 class PerImageEvaluator:
     """Runs a model over the eval loader, scores every image, averages the scores.
 
@@ -25,6 +36,7 @@ class PerImageEvaluator:
     """
 
     keys: tuple[str, ...] = ()
+    gathers_across_ranks = False
 
     def __init__(self, num_panels: int = 3) -> None:
         self.num_panels = num_panels

@@ -14,16 +14,9 @@ from ppcls_repro.registry import LR_SCHEDULERS, OPTIMIZERS, ConfigError
 
 
 @OPTIMIZERS.register
-def SGD(parameters: list, learning_rate: Any, weight_decay: float = 0.0) -> paddle.optimizer.Optimizer:
-    """Plain SGD (SRCNN's optimiser)."""
-    return paddle.optimizer.SGD(learning_rate=learning_rate, parameters=parameters,
-                                weight_decay=weight_decay or None)
-
-
-@OPTIMIZERS.register
 def Momentum(parameters: list, learning_rate: Any, momentum: float = 0.9,
              weight_decay: float = 0.0, use_nesterov: bool = False) -> paddle.optimizer.Optimizer:
-    """SGD with momentum and L2 weight decay (ResNet's optimiser)."""
+    """SGD with momentum and L2 weight decay (ResNet's and the GAN's optimiser; momentum 0 is plain SGD)."""
     return paddle.optimizer.Momentum(learning_rate=learning_rate, momentum=momentum,
                                      parameters=parameters, use_nesterov=use_nesterov,
                                      weight_decay=paddle.regularizer.L2Decay(weight_decay) if weight_decay else None)

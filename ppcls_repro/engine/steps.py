@@ -1,18 +1,64 @@
 """Training steps: what one iteration does. The loop in ``trainer.py`` is shared; a paper whose
-iteration differs (adversarial, retrieval) adds a step class here and registers it.
+iteration differs (adversarial, retrieval) writes a step class in its folder and registers it.
 
-A step owns its model(s), loss(es), optimizer(s) and schedule(s). The loop only calls
-``train_step``, reads ``lr``, and asks for ``state_dict``/``weights`` when it checkpoints.
+A step owns its model(s), loss(es), optimizer(s) and schedule(s). ``Step`` below is everything the
+loop, the checkpoints and the config check ask of one; ``SupervisedStep`` is the common case.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import paddle
 
 from ppcls_repro.engine.checkpoint import optimizer_state, set_optimizer_state, set_weights_strict
 from ppcls_repro.engine.optim import build_optimizer, validate_optimizer_node
 from ppcls_repro.registry import LOSSES, MODELS, STEPS
+
+
+class Step(Protocol):
+    """What the loop asks of a training step (``Step.name`` in a config names a registered one)."""
+
+    supplied: ClassVar[tuple[str, ...]]  # constructor arguments the code builds, not the Step node
+
+    @staticmethod
+    def validate_config(cfg: dict[str, Any]) -> None:
+        """Raise ConfigError naming the key when the config's Arch/Loss/Optimizer don't fit this step."""
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any], steps_per_epoch: int) -> "Step":
+        """The step with its networks, losses, optimizers and per-iteration schedules built."""
+
+    @property
+    def eval_model(self) -> paddle.nn.Layer:
+        """The network that is evaluated, exported and released."""
+
+    @property
+    def lr(self) -> float:
+        """The learning rate logged each print step."""
+
+    def init_from_data(self, dataset: Any) -> None:
+        """Data-dependent initialisation before the first epoch (a resume overrides it)."""
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called before every epoch (1-based), for schedules that change per epoch."""
+
+    def train(self) -> None:
+        """Put every network in training mode."""
+
+    def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
+        """One iteration on ``batch``; the losses to log (all finite, or the loop stops)."""
+
+    def weights(self) -> dict[str, Any]:
+        """The state dict released as ``.pdparams`` (every network the step trains)."""
+
+    def load_weights(self, weights: dict[str, Any], source: str) -> None:
+        """Load ``weights`` strictly; errors name ``source``."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Optimizer and schedule state: with ``weights`` it resumes the run exactly."""
+
+    def set_state_dict(self, state: dict[str, Any], weights: dict[str, Any], source: str) -> None:
+        """Restore what ``state_dict`` and ``weights`` saved."""
 
 
 @STEPS.register
@@ -53,6 +99,12 @@ class SupervisedStep:
     @property
     def lr(self) -> float:
         return float(self.optimizer.get_lr())
+
+    def init_from_data(self, dataset: Any) -> None:
+        """Nothing: the model keeps its own initialisation."""
+
+    def set_epoch(self, epoch: int) -> None:
+        """Nothing: schedules advance per iteration."""
 
     def train(self) -> None:
         self.model.train()

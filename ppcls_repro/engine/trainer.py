@@ -19,8 +19,9 @@ import paddle
 from ppcls_repro.config import save_config
 from ppcls_repro.engine import distributed
 from ppcls_repro.engine.checkpoint import load_resume_state, load_weights, save_checkpoint, set_weights_partial
-from ppcls_repro.engine.evaluate import EvalResult
+from ppcls_repro.engine.evaluate import EvalResult, Evaluator
 from ppcls_repro.utils.logger import VisualDLWriter, get_logger
+from ppcls_repro.engine.steps import Step
 from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, build_network, data_summary,
                                       start_run)
 from ppcls_repro.registry import STEPS, ConfigError
@@ -57,8 +58,7 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     iters = len(loader) if g["max_iters_per_epoch"] is None else min(len(loader), g["max_iters_per_epoch"])
     step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=iters)
     distributed.wrap_data_parallel(step)
-    if hasattr(step, "init_from_data"):  # data-dependent initialisation (GAN: G's output bias); resume overrides it
-        step.init_from_data(train_set)
+    step.init_from_data(train_set)  # e.g. GAN: G's output bias from the data; a resume overrides it
     data = data_summary(train_set, eval_set)
 
     vdl = VisualDLWriter(out / "vdl" if g["use_visualdl"] and main else None)
@@ -84,7 +84,7 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     return _write_metrics(out, cfg, data, result, progress)
 
 
-def _restore(step: Any, g: dict[str, Any], data: dict[str, Any]) -> Progress:
+def _restore(step: Step, g: dict[str, Any], data: dict[str, Any]) -> Progress:
     log = get_logger()
     if g["checkpoints"]:
         state = load_resume_state(g["checkpoints"])
@@ -105,13 +105,14 @@ def _restore(step: Any, g: dict[str, Any], data: dict[str, Any]) -> Progress:
     return Progress()
 
 
-def _train_one_epoch(step: Any, loader: Any, epoch: int, iters: int, progress: Progress,
+def _train_one_epoch(step: Step, loader: Any, epoch: int, iters: int, progress: Progress,
                      g: dict[str, Any], vdl: VisualDLWriter) -> None:
     log = get_logger()
     step.train()
-    for part in (loader.batch_sampler, loader.dataset, step):  # batch order; augmentation; step schedules
-        if hasattr(part, "set_epoch"):
-            part.set_epoch(epoch)
+    loader.batch_sampler.set_epoch(epoch)  # the seeded batch order of this epoch
+    if hasattr(loader.dataset, "set_epoch"):  # datasets whose random augmentation is seeded per epoch
+        loader.dataset.set_epoch(epoch)
+    step.set_epoch(epoch)
     reader_cost = batch_cost = 0.0
     samples = 0
     iters_after_epoch = (g["epochs"] - epoch) * iters
@@ -153,7 +154,7 @@ def _batch_size(batch: Any) -> int:
     return int(first.shape[0])
 
 
-def _report_eval(result: EvalResult, epoch: int, progress: Progress, step: Any, g: dict[str, Any],
+def _report_eval(result: EvalResult, epoch: int, progress: Progress, step: Step, g: dict[str, Any],
                  vdl: VisualDLWriter, out: Path, data: dict[str, Any]) -> None:
     log = get_logger()
     text = ", ".join(f"{k}: {v:.4f}" for k, v in result.metrics.items())
@@ -174,12 +175,12 @@ def _report_eval(result: EvalResult, epoch: int, progress: Progress, step: Any, 
         log.info(f"[Eval][Epoch {epoch}] new best {key}: {value:.4f}, saved {out / 'best_model'}")
 
 
-def _gathers(evaluator: Any) -> bool:
+def _gathers(evaluator: Evaluator | None) -> bool:
     """Whether an evaluator combines the shards of several processes (else each scores all)."""
-    return bool(getattr(evaluator, "gathers_across_ranks", False))
+    return evaluator is not None and evaluator.gathers_across_ranks
 
 
-def _save(prefix: Path, step: Any, progress: Progress, data: dict[str, Any]) -> None:
+def _save(prefix: Path, step: Step, progress: Progress, data: dict[str, Any]) -> None:
     if not distributed.is_main_process():
         return
     save_checkpoint(prefix, step.weights(),

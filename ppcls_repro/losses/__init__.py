@@ -23,14 +23,6 @@ class MSELoss(nn.Layer):
 
 
 @LOSSES.register
-class L1Loss(nn.Layer):
-    """Mean absolute error."""
-
-    def forward(self, pred: paddle.Tensor, target: paddle.Tensor) -> paddle.Tensor:
-        return F.l1_loss(pred, target)
-
-
-@LOSSES.register
 class CrossEntropyLoss(nn.Layer):
     """Cross entropy on logits (log-softmax is applied here, never in the model)."""
 

@@ -5,6 +5,11 @@ trace (the model itself, or a wrapper, e.g. a classifier with softmax appended),
 their dynamic dimensions, and the pre/post-processing pipeline with the facts only the model knows
 (e.g. the SR scale). ``tools/export_model.py`` reads nothing else from the model.
 
+A dataset whose inference preprocessing differs from its siblings' (MNIST's normalisation, CIFAR's
+mean image, HybridSN's PCA) states it likewise: the pipeline it serves (``inference_pipeline``) and a
+classmethod ``inference_facts(args) -> DataFacts``, given its config node's arguments with defaults
+filled in; export writes the facts into ``pipeline.json`` and saves the arrays beside the model.
+
 A model with several separately useful parts (DSCMR: one encoder per modality) lists them in
 ``branches``: each is traced and saved as its own static model in ``<save_dir>/<branch>/``.
 """
@@ -50,6 +55,15 @@ class ExportSpec:
         if self.branches:
             return dict(self.branches)
         return {"": Branch(self.network or model, self.inputs)}
+
+
+@dataclasses.dataclass
+class DataFacts:
+    """What a dataset states for inference: keys of its pipeline's ``pipeline.json`` node, and arrays
+    saved beside the model (file name -> array) that the pipeline reads back."""
+
+    facts: dict[str, Any]
+    assets: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 class Applied(paddle.nn.Layer):

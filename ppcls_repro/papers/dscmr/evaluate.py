@@ -33,6 +33,8 @@ def encode_split(model: paddle.nn.Layer, loader: Any) -> tuple[np.ndarray, np.nd
 class RetrievalEvaluator:
     """mAP of image->text and text->image retrieval; per-class rows go to the table and metrics.json."""
 
+    gathers_across_ranks = False  # every process scores the whole eval set
+
     def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:
         images, texts, labels = encode_split(model, loader)
         ap_i2t = average_precisions(cosine_similarity(images, texts), labels, labels)

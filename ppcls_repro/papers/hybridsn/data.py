@@ -42,7 +42,7 @@ import functools
 import hashlib
 import json
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 import h5py
 import numpy as np
@@ -56,6 +56,7 @@ from ppcls_repro.utils.files import atomic_write, sha256_file, write_bytes_atomi
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.spec import DataFacts
 
 SCENES_URL = "https://www.ehu.eus/ccwintco/index.php/Hyperspectral_Remote_Sensing_Scenes"
 
@@ -174,6 +175,10 @@ def read_cube(path: Path, key: str, spec: SceneSpec, rows_cols: tuple[int, int],
 
 # ----------------------------------------------------------------------------------------------
 # PCA with whitening
+
+
+# The PCA's arrays as export saves them beside the model (the HyperspectralMap pipeline reads them)
+PCA_FILES = {"mean": "pca_mean.npy", "components": "pca_components.npy", "variance": "pca_variance.npy"}
 
 
 @dataclasses.dataclass
@@ -414,7 +419,12 @@ class Scene:
     padded: np.ndarray  # (k, rows + 2 m, cols + 2 m) float32
     gt: np.ndarray  # (rows, cols) int64, 0 = unlabelled
     roles: np.ndarray  # (rows, cols) int8: UNLABELLED / TRAIN / TEST / GUARD
-    explained: float  # variance share kept by PCA
+    pca: PCA  # the reduction applied to the cube (export saves it beside the model)
+
+    @property
+    def explained(self) -> float:
+        """Variance share kept by PCA."""
+        return float(self.pca.explained_ratio.sum())
 
 
 @DATASETS.register
@@ -427,6 +437,8 @@ class HSIWindows(Dataset):
     checked against each other). ``synthetic: true`` replaces the cube by ``synthetic_cube`` on the
     real label map. ``max_samples`` keeps a seeded, class-stratified subset of the split (quick runs).
     """
+
+    inference_pipeline = "HyperspectralMap"
 
     # Train and Eval are built separately from the same scene: these must agree (config check)
     same_across_splits = ("root", "scene", "window", "pca_components", "whiten", "pca_fit", "split_mode",
@@ -454,7 +466,7 @@ class HSIWindows(Dataset):
         gt_path = Path(root) / (gt_file or self.spec.gt_file)
         gt = read_ground_truth(gt_path, gt_key or self.spec.gt_key, self.spec, check_shape=not custom)
         roles, split_text = make_split(gt, split_mode, train_ratio, split_seed, block_size, self.margin)
-        settings = {"version": 1, "scene": scene, "window": window, "components": self.components,
+        settings = {"version": 2, "scene": scene, "window": window, "components": self.components,
                     "whiten": whiten, "pca_fit": pca_fit, "gt": sha256_file(gt_path)}
         if pca_fit == "train":
             settings["train_pixels"] = hashlib.sha256((roles == TRAIN).tobytes()).hexdigest()
@@ -514,6 +526,21 @@ class HSIWindows(Dataset):
         """A contiguous float32 copy of the window centred on scene pixel ``(row, col)``."""
         return np.ascontiguousarray(cut_window(self.scene.padded, int(row), int(col), self.window))
 
+    @classmethod
+    def inference_facts(cls, args: dict[str, Any]) -> DataFacts:
+        """The scene's PCA, the very one this dataset applies (so export needs the data), and the
+        raw cube's band count, variable name and class names."""
+        try:
+            data = cls(**args)
+        except DataError as err:
+            raise DataError(f"DataLoader.Eval.dataset: export of HybridSN saves the scene's PCA, so it needs "
+                            f"the data: {err}") from None
+        pca = data.scene.pca
+        facts = {"input_bands": int(pca.mean.shape[0]), "whiten": bool(pca.whiten),
+                 "cube_key": args["cube_key"] or data.spec.cube_key, "class_names": list(data.spec.class_names)}
+        return DataFacts(facts, {PCA_FILES["mean"]: pca.mean, PCA_FILES["components"]: pca.components,
+                                 PCA_FILES["variance"]: pca.variance})
+
     @property
     def gt(self) -> np.ndarray:
         return self.scene.gt
@@ -537,12 +564,13 @@ def make_split(gt: np.ndarray, mode: str, train_ratio: float, seed: int, block_s
 
 def prepare_scene(load: Callable[[], np.ndarray], gt: np.ndarray, roles: np.ndarray, settings: dict, cache_dir: Path,
                   margin: int) -> Scene:
-    """The padded PCA cube from the cache, or computed from ``load()`` and cached (atomically)."""
+    """The padded PCA cube and its PCA from the cache, or computed from ``load()`` and cached (atomically)."""
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
     cache = cache_dir / f"hsi_{settings['scene']}_{key}.npy"
     meta = cache.with_suffix(".json")
-    if cache.is_file() and meta.is_file():
-        return Scene(padded=np.load(cache), gt=gt, roles=roles, explained=json.loads(meta.read_text())["explained"])
+    pca_file = cache.with_suffix(".pca.npz")
+    if cache.is_file() and meta.is_file() and pca_file.is_file():
+        return Scene(padded=np.load(cache), gt=gt, roles=roles, pca=_read_pca(pca_file))
     cube = load()
     rows, cols, bands = cube.shape
     flat = cube.reshape(-1, bands)
@@ -551,12 +579,18 @@ def prepare_scene(load: Callable[[], np.ndarray], gt: np.ndarray, roles: np.ndar
     reduced = pca.transform(flat).reshape(rows, cols, -1)
     del cube, flat, fit_on
     padded = pad_cube(reduced, margin)
-    explained = float(pca.explained_ratio.sum())
     cache_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(cache) as tmp, open(tmp, "wb") as handle:
         np.save(handle, padded)
-    info = {"settings": settings, "explained": explained, "variance": pca.variance.tolist()}
-    write_bytes_atomic(meta, json.dumps(info, indent=1).encode())
-    get_logger().info(f"cached the padded PCA cube {padded.shape} in {cache}")
-    return Scene(padded=padded, gt=gt, roles=roles, explained=explained)
+    with atomic_write(pca_file) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, **dataclasses.asdict(pca))
+    info = {"settings": settings, "explained": float(pca.explained_ratio.sum()), "variance": pca.variance.tolist()}
+    write_bytes_atomic(meta, json.dumps(info, indent=1).encode())  # written last: it marks the cache complete
+    get_logger().info(f"cached the padded PCA cube {padded.shape} and its PCA in {cache}")
+    return Scene(padded=padded, gt=gt, roles=roles, pca=pca)
 
+
+def _read_pca(path: Path) -> PCA:
+    with np.load(path) as arrays:
+        return PCA(mean=arrays["mean"], components=arrays["components"], variance=arrays["variance"],
+                   explained_ratio=arrays["explained_ratio"], whiten=bool(arrays["whiten"]))

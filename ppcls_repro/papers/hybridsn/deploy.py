@@ -2,8 +2,8 @@
 
 The exported net classifies one ``[1, bands, window, window]`` window of the PCA-reduced cube
 (softmax appended). ``HyperspectralMap`` reproduces the training data's preparation
-(``ppcls_repro/papers/hybridsn/data.py``) on a whole cube read from a ``.mat`` file: the PCA fitted at export
-on the config's scene, exactly as the dataset fits it (its mean, axes and variances are saved beside
+(``ppcls_repro/papers/hybridsn/data.py``) on a whole cube read from a ``.mat`` file: the PCA that the
+config's Eval dataset applies to its scene (``HSIWindows.inference_facts``; mean, axes and variances saved beside
 the model: ``pca_mean.npy``, ``pca_components.npy``, ``pca_variance.npy``; so export needs the
 data), zero padding by ``window // 2`` after PCA, then the window centred on every pixel, in
 batches. Each cube writes ``<stem>_map.png`` (one colour per class, legend in the log) and
@@ -15,7 +15,6 @@ labelled pixels only: mask with the ground truth to compare).
 from __future__ import annotations
 
 import colorsys
-import inspect
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,7 @@ from ppcls_repro.deploy.pipeline import Net, Pipeline
 from ppcls_repro.utils.images import save_image
 from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange
 from ppcls_repro.utils.logger import get_logger
-from ppcls_repro.registry import DATASETS, PIPELINES, ConfigError
-
-PCA_FILES = {"mean": "pca_mean.npy", "components": "pca_components.npy", "variance": "pca_variance.npy"}
+from ppcls_repro.registry import PIPELINES
 
 
 @PIPELINES.register
@@ -40,6 +37,7 @@ class HyperspectralMap(Pipeline):
     ``window_batch`` is the number of windows per predictor run (default 256)."""
 
     input_suffixes = (".mat",)
+    facts_from_data = True
 
     def __init__(self, num_classes: int, bands: int, window: int, input_bands: int, whiten: bool,
                  cube_key: str, class_names: list[str] | None = None, window_batch: int = 256) -> None:
@@ -51,25 +49,9 @@ class HyperspectralMap(Pipeline):
         self.whiten, self.cube_key, self.class_names, self.window_batch = whiten, cube_key, class_names, window_batch
         self.pca: hsi.PCA | None = None
 
-    @classmethod
-    def export_facts(cls, cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        node = cfg["DataLoader"]["Eval"]["dataset"]
-        if node["name"] != "HSIWindows":
-            raise ConfigError(f"DataLoader.Eval.dataset.name: HyperspectralMap knows HSIWindows data, got {node['name']}")
-        try:
-            pca, spec, args = fit_scene_pca(node)
-        except DataError as err:
-            raise DataError(f"DataLoader.Eval.dataset: export of HybridSN saves the scene's PCA, so it needs "
-                            f"the data: {err}") from None
-        facts = {"input_bands": int(pca.mean.shape[0]), "whiten": bool(pca.whiten),
-                 "cube_key": args["cube_key"] or spec.cube_key, "class_names": list(spec.class_names)}
-        arrays = {PCA_FILES["mean"]: pca.mean, PCA_FILES["components"]: pca.components,
-                  PCA_FILES["variance"]: pca.variance}
-        return facts, arrays
-
     def load_assets(self, model_dir: Path) -> None:
         arrays = {}
-        for part, name in PCA_FILES.items():
+        for part, name in hsi.PCA_FILES.items():
             if not (model_dir / name).is_file():
                 raise ModelDirError(f"{model_dir}: {name} is missing (export writes the scene's PCA there)")
             arrays[part] = np.load(model_dir / name)
@@ -146,26 +128,3 @@ def palette(count: int) -> np.ndarray:
     colours = [colorsys.hsv_to_rgb(k / count, 0.85, 1.0 if k % 2 == 0 else 0.7) for k in range(count)]
     return np.round(np.array(colours) * 255).astype(np.uint8)
 
-
-def fit_scene_pca(node: dict[str, Any]) -> tuple[hsi.PCA, hsi.SceneSpec, dict[str, Any]]:
-    """The PCA that ``HSIWindows`` (this dataset node) fits: the same cube, pixels and settings."""
-    target = DATASETS.get("HSIWindows")
-    args = {k: p.default for k, p in inspect.signature(target).parameters.items()
-            if p.default is not inspect.Parameter.empty}
-    args.update({k: v for k, v in node.items() if k != "name"})
-    spec = hsi.SCENES[args["scene"]]
-    custom = args["gt_file"] is not None or args["cube_file"] is not None
-    gt = hsi.read_ground_truth(Path(args["root"]) / (args["gt_file"] or spec.gt_file), args["gt_key"] or spec.gt_key,
-                               spec, check_shape=not custom)
-    if args["synthetic"]:
-        cube = hsi.synthetic_cube(gt, args["synthetic_bands"] or spec.shape[2], args["synthetic_seed"])
-    else:
-        cube = hsi.read_cube(Path(args["root"]) / (args["cube_file"] or spec.cube_file),
-                             args["cube_key"] or spec.cube_key, spec, gt.shape, check_shape=not custom)
-    flat = cube.reshape(-1, cube.shape[2])
-    if args["pca_fit"] == "train":
-        roles, _ = hsi.make_split(gt, args["split_mode"], args["train_ratio"], args["split_seed"],
-                                  args["block_size"], args["window"] // 2)
-        flat = flat[(roles == hsi.TRAIN).reshape(-1)]
-    components = args["pca_components"] or spec.pca_components
-    return hsi.fit_pca(flat, components, args["whiten"]), spec, args

@@ -56,6 +56,7 @@ def side_by_side(images: list[np.ndarray], zoom: int, gap: int = 4) -> np.ndarra
 class HSIClassificationEvaluator:
     """OA / AA / kappa (percent) and per-class accuracy on the Eval split; a classification map image."""
 
+    gathers_across_ranks = False  # every process scores the whole eval set
     def __init__(self, num_classes: int, class_map: Literal["all", "test", "none"] = "all",
                  map_zoom: int = 3) -> None:
         self.num_classes = num_classes

@@ -33,6 +33,11 @@ from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.splits import holdout_slice
 from ppcls_repro.data.transforms import EpochSeeded, pad_crop_flip
 from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.spec import DataFacts
+
+MEAN_IMAGE_FILE = "mean_image.npy"  # saved beside an exported CIFAR classifier
+# The official CIFAR-10 class names, in label order (batches.meta of the python version).
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 URLS = {10: "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
         100: "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"}
@@ -89,6 +94,21 @@ class _CIFAR(EpochSeeded, Dataset):
     train_files: tuple[str, ...] = ()
     test_file = ""
     label_key = "labels"
+    class_names: list[str] | None = None
+    inference_pipeline = "Classification"
+
+    @classmethod
+    def inference_facts(cls, args: dict[str, Any]) -> DataFacts:
+        """RGB 32x32 minus the mean image of the training rows this split normalises with (so the data
+        must be there: the mean image is saved beside the model)."""
+        try:
+            data = cls(**args)
+        except DataError as err:
+            raise DataError(f"DataLoader.Eval.dataset: export of a {cls.__name__} classifier saves the training "
+                            f"set's mean image, so it needs the data: {err}") from None
+        return DataFacts({"dataset": cls.__name__, "color": "rgb", "mean_image": MEAN_IMAGE_FILE,
+                          "class_names": cls.class_names},
+                         {MEAN_IMAGE_FILE: np.asarray(data.mean, np.float32)})
 
     def __init__(self, root: str, split: Literal["train", "val", "test"] = "train", val_size: int = 0,
                  augment: bool = False, seed: int = 0) -> None:
@@ -133,6 +153,7 @@ class CIFAR10(_CIFAR):
     train_files = tuple(f"data_batch_{i}" for i in range(1, 6))
     test_file = "test_batch"
     label_key = "labels"
+    class_names = CIFAR10_CLASSES
 
     def __init__(self, root: str = "dataset/cifar-10-batches-py",
                  split: Literal["train", "val", "test"] = "train", val_size: int = 0,

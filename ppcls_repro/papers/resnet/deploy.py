@@ -2,7 +2,7 @@
 the exported net (softmax appended), then the top-k classes of each image.
 
 The preprocessing is that of the config's ``DataLoader.Eval.dataset``, written into
-``pipeline.json`` at export (``Classification.export_facts``), so inference reads no config:
+``pipeline.json`` at export (the dataset's ``inference_facts``), so inference reads no config:
 
 - MNIST: gray, ``pad`` pixels of 0 on each side (28 -> 32), ``(x / 255 - 0.1307) / 0.3081``;
 - CIFAR-10/100: RGB 32x32, ``x / 255`` minus the per-pixel mean image of the training rows the
@@ -16,7 +16,6 @@ An image whose size the transform does not bring to the net's input size is an e
 """
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -30,11 +29,8 @@ from ppcls_repro.deploy.pipeline import Net, Pipeline
 from ppcls_repro.utils.images import read_image
 from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange
 from ppcls_repro.utils.logger import get_logger
-from ppcls_repro.registry import DATASETS, PIPELINES, ConfigError
+from ppcls_repro.registry import PIPELINES
 
-MEAN_IMAGE_FILE = "mean_image.npy"
-# The official CIFAR-10 class names, in label order (batches.meta of the python version).
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 MNIST_SIZE = 28
 
 
@@ -44,6 +40,8 @@ class Classification(Pipeline):
     Eval data states ``dataset``, ``color``, ``pad``, ``resize_short``, ``crop_size``, ``mean`` and
     ``std`` (per channel) or ``mean_image`` (a file beside the model), ``class_names``; ``top_k`` is
     how many classes are reported (default 5)."""
+
+    facts_from_data = True
 
     def __init__(self, num_classes: int, channels: Literal[1, 3], input_size: tuple[int, int],
                  color: Literal["gray", "rgb"], dataset: str = "", pad: int = 0,
@@ -67,32 +65,6 @@ class Classification(Pipeline):
         self.std = np.asarray(std if std is not None else [1.0] * channels, np.float32)
         self.mean_image_file, self.mean_image = mean_image, None
         self.class_names, self.top_k = class_names, min(top_k, num_classes)
-
-    @classmethod
-    def export_facts(cls, cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        node = cfg["DataLoader"]["Eval"]["dataset"]
-        name = node["name"]
-        args = _with_defaults(node)
-        if name == "MNIST":
-            mnist = DATASETS.get(name)
-            normalized = args.get("normalize", True)  # False: pixels in [0, 1] as they are
-            return {"dataset": name, "color": "gray", "pad": args["pad"],
-                    "mean": [mnist.mean if normalized else 0.0], "std": [mnist.std if normalized else 1.0],
-                    "class_names": [str(d) for d in range(10)]}, {}
-        if name in ("CIFAR10", "CIFAR100"):
-            try:  # the Eval dataset holds the mean image of the training rows it normalises with
-                data = DATASETS.build(node, "DataLoader.Eval.dataset")
-            except DataError as err:
-                raise DataError(f"DataLoader.Eval.dataset: export of a {name} classifier saves the training "
-                                f"set's mean image, so it needs the data: {err}") from None
-            names = CIFAR10_CLASSES if name == "CIFAR10" else None
-            return ({"dataset": name, "color": "rgb", "mean_image": MEAN_IMAGE_FILE, "class_names": names},
-                    {MEAN_IMAGE_FILE: np.asarray(data.mean, np.float32)})
-        if name == "ImageNet":
-            return {"dataset": name, "color": "rgb", "resize_short": args["resize_short"],
-                    "crop_size": args["crop_size"], "mean": list(args["mean"]), "std": list(args["std"])}, {}
-        raise ConfigError(f"DataLoader.Eval.dataset.name: no inference preprocessing known for {name} "
-                          "(Classification pipeline: MNIST, CIFAR10, CIFAR100, ImageNet)")
 
     def load_assets(self, model_dir: Path) -> None:
         if self.mean_image_file is None:
@@ -156,10 +128,3 @@ class Classification(Pipeline):
         shape = [self.channels, *self.input_size]
         return {inputs[0]["name"]: ([1, *shape], [1, *shape], [max(1, batch_size), *shape])}
 
-
-def _with_defaults(node: dict[str, Any]) -> dict[str, Any]:
-    """A dataset node's arguments with the class's defaults filled in (the data need not exist)."""
-    target = DATASETS.get(node["name"], "DataLoader.Eval.dataset.name")
-    defaults = {k: p.default for k, p in inspect.signature(target).parameters.items()
-                if p.default is not inspect.Parameter.empty}
-    return {**defaults, **{k: v for k, v in node.items() if k != "name"}}

@@ -26,7 +26,7 @@ Deviation: the paper subtracts a per-pixel mean image; here per-channel mean and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from paddle.io import Dataset
@@ -38,6 +38,7 @@ from ppcls_repro.data.transforms import (IMAGENET_MEAN, IMAGENET_STD, EpochSeede
                                          pca_lighting, random_crop, random_hflip, random_resized_crop,
                                          random_scale, resize_shorter, ten_crop, to_chw)
 from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.spec import DataFacts
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png", ".bmp")
 WHERE_TO_GET = ("register at https://image-net.org/download-images.php, download ILSVRC2012 train and "
@@ -92,6 +93,14 @@ def load_image(path: Path) -> Image.Image:
 @DATASETS.register
 class ImageNet(EpochSeeded, Dataset):
     """ILSVRC-2012 classification images with ResNet's training and testing transforms."""
+
+    inference_pipeline = "Classification"
+
+    @classmethod
+    def inference_facts(cls, args: dict[str, Any]) -> DataFacts:
+        """The single centre crop of the eval transform (also where Eval uses ten crops); no data needed."""
+        return DataFacts({"dataset": "ImageNet", "color": "rgb", "resize_short": args["resize_short"],
+                          "crop_size": args["crop_size"], "mean": list(args["mean"]), "std": list(args["std"])})
 
     def __init__(self, root: str = "dataset/ILSVRC2012", list_file: str | None = "dataset/ILSVRC2012/train_list.txt",
                  mode: Literal["train", "eval"] = "train", num_classes: int = 1000,
