@@ -58,3 +58,15 @@ def test_matches_type_int_is_float_but_bool_is_not():
     assert matches_type(3, float) and not matches_type(True, float)
     assert matches_type(None, int | None) and not matches_type("a", int | None)
     assert matches_type({"a": 1.0}, dict[str, float]) and not matches_type({"a": "x"}, dict[str, float])
+
+
+def test_with_defaults_fills_what_the_node_leaves_out():
+    reg = Registry("thing")
+
+    @reg.register
+    def Thing(a: int, b: int = 2, c: str = "x"):
+        return a, b, c
+
+    assert reg.with_defaults({"name": "Thing", "a": 1, "c": "y"}, "Part") == {"a": 1, "b": 2, "c": "y"}
+    with pytest.raises(ConfigError, match="^Part.name: unknown thing 'Thin'"):
+        reg.with_defaults({"name": "Thin"}, "Part")

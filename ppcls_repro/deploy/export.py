@@ -103,7 +103,7 @@ def export_network(net: paddle.nn.Layer, cfg: dict[str, Any], save_dir: Path,
     save_dir.mkdir(parents=True, exist_ok=True)
     written, program_files, inputs, checks = [], {}, [], {}
     for sub, branch in spec.static_models(net).items():
-        files, diff, examples, scale = _save_and_verify(branch, save_dir / sub if sub else save_dir)
+        files, diff, examples, scale = save_and_verify(branch, save_dir / sub if sub else save_dir)
         written += [files.program, files.params]
         program_files[sub] = {"program": files.program.name, "params": files.params.name}
         inputs += [{**_describe_input(s), **({"branch": sub} if sub else {})} for s in branch.inputs]
@@ -134,7 +134,7 @@ def export_network(net: paddle.nn.Layer, cfg: dict[str, Any], save_dir: Path,
     return ExportResult(save_dir=save_dir, files=written + [save_dir / PIPELINE_FILE], max_abs_diff=diff)
 
 
-def _save_and_verify(branch: Branch, folder: Path) -> tuple[Any, float, list[np.ndarray], float]:
+def save_and_verify(branch: Branch, folder: Path) -> tuple[Any, float, list[np.ndarray], float]:
     """Trace and save one network into ``folder``; run it through Paddle Inference on example inputs.
     Returns the model files, the max abs difference to dygraph, the examples and the output scale."""
     layer = branch.network

@@ -257,6 +257,21 @@ def test_dataset_windows_splits_and_cache(tmp_path, monkeypatch):
     np.testing.assert_allclose(item["input"][0, :, 3, 3], reference, rtol=1e-4, atol=1e-4)
     assert train.source.kind == "sample" and "synthetic cube on the IP map" in train.source.note
     assert "random stratified 30% train / 70% test" in test.source.note
+    # the cached PCA is the one fitted: export reads it from the dataset
+    for field in ("mean", "components", "variance", "explained_ratio"):
+        np.testing.assert_array_equal(getattr(test.scene.pca, field), getattr(train.scene.pca, field))
+    np.testing.assert_allclose(test.scene.pca.components, fit_pca(cube.reshape(-1, 24), 8).components)
+    assert test.scene.pca.whiten is True
+
+
+def test_a_cache_without_its_pca_file_is_rebuilt(tmp_path):
+    tiny_map(tmp_path)
+    first = tiny_dataset(tmp_path, "train")
+    (pca_file,) = (tmp_path / "cache").glob("*.pca.npz")
+    pca_file.unlink()
+    again = tiny_dataset(tmp_path, "train")
+    assert pca_file.is_file()
+    np.testing.assert_array_equal(again.scene.padded, first.scene.padded)
 
 
 def test_pca_fitted_on_training_pixels_only(tmp_path):

@@ -17,6 +17,7 @@ from ppcls_repro.deploy.export import ExportError, export_model
 from ppcls_repro.engine.setup import build_network
 from ppcls_repro.deploy.infer import InferOptions, infer
 from ppcls_repro.deploy.pipeline import load_deployment
+from ppcls_repro.registry import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 
@@ -126,3 +127,11 @@ def test_resnet_export_spec_appends_softmax():
     with paddle.no_grad():
         probs = spec.network(x).numpy()
     assert probs.shape == (2, 1000) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_an_eval_dataset_without_classification_facts_is_a_one_line_error():
+    cfg = {"DataLoader": {"Eval": {"dataset": {"name": "SRImageFolder", "root": "nowhere", "scale": 3}}}}
+    with pytest.raises(ConfigError, match=r"^DataLoader.Eval.dataset.name: SRImageFolder states no inference "
+                                          r"preprocessing for the Classification pipeline \(datasets that do: "
+                                          r"CIFAR10, CIFAR100, ImageNet, MNIST\)$"):
+        Classification.export_facts(cfg)
