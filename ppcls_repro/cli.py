@@ -5,10 +5,10 @@ import argparse
 import sys
 from typing import Callable
 
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.engine.checkpoint import CheckpointError
-from ppcls_repro.registry import ConfigError
 import ppcls_repro.plugins  # noqa: F401  (registers every buildable part for the tools)
+from ppcls_repro.registry import ConfigError
+from ppcls_repro.utils.errors import DataError
 
 # Errors that come from the user's input: shown as one line, no traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, DataError, CheckpointError, FileNotFoundError)

@@ -26,11 +26,11 @@ from ppcls_repro.cli import config_parser, run
 from ppcls_repro.config import load_config
 from ppcls_repro.deploy.benchmark import Timing, photograph, time_interleaved
 from ppcls_repro.deploy.export import export_network
-from ppcls_repro.engine.setup import build_network
 from ppcls_repro.deploy.pipeline import load_deployment
-from ppcls_repro.utils.images import save_image
 from ppcls_repro.deploy.predictor import Predictor, PredictorOptions, resolve_options
 from ppcls_repro.engine.checkpoint import load_weights
+from ppcls_repro.engine.setup import build_network
+from ppcls_repro.utils.images import save_image
 from ppcls_repro.utils.logger import setup_logging
 
 AGREEMENT = 1e-4  # outputs of the three implementations, relative to the output's magnitude (>= 1)

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from ppcls_repro.cli import run
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.deploy.infer import InferOptions, infer, parse_pipeline_options
 from ppcls_repro.deploy.predictor import PredictorOptions
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.logger import setup_logging
 
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from ppcls_repro.data.sample import sample_images
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.files import CHUNK_BYTES, atomic_write, sha256_file
-from ppcls_repro.data.sample import sample_images
 
 LOGGER = logging.getLogger("ppcls_repro")
 MANIFEST_DIR = Path(__file__).resolve().parent / "manifests"

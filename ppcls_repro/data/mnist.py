@@ -23,10 +23,10 @@ import numpy as np
 from paddle.io import Dataset
 
 from ppcls_repro.data.download import DataSource
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.splits import holdout_slice
 from ppcls_repro.data.transforms import EpochSeeded, pad, random_crop
 from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.spec import DataFacts
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -93,7 +93,21 @@ def load_mnist(root: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
 
 @DATASETS.register
 class MNIST(EpochSeeded, Dataset):
-    """MNIST digits; ``split`` train/val hold out the last ``val_size`` training images, test is t10k."""
+    """MNIST digits; ``split`` train/val hold out the last ``val_size`` training images, test is t10k.
+
+    Args:
+        root: folder holding the four IDX files, gzipped or not. Default: "dataset/MNIST".
+        split: "train" (the 60k training images but the last ``val_size``), "val" (those last ``val_size``)
+            or "test" (the 10k t10k images). Default: "train".
+        val_size: training images held out as "val", the last ones in file order, in [0, 60000) (10000 gives
+            the common 50k/10k split); not used by "test". Default: 0.
+        pad: background (0) pixels added on every side, >= 0; 2 gives 32x32 images. Default: 0.
+        random_shift: translation augmentation: pad by this many more pixels and crop back at a random
+            position, drawn per sample from (seed, epoch, index), in whatever split it is set; 0 is off, >= 0.
+            Default: 0.
+        normalize: True standardises pixels in [0, 1] with the training set's mean 0.1307 and std 0.3081;
+            False keeps them in [0, 1] (the GAN's data). Default: True.
+    """
 
     mean, std = 0.1307, 0.3081  # of the 60k training images in [0, 1]
     inference_pipeline = "Classification"

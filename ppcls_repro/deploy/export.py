@@ -25,11 +25,11 @@ import paddle
 
 from ppcls_repro.deploy.pipeline import FORMAT_VERSION, PIPELINE_FILE
 from ppcls_repro.deploy.predictor import MODEL_PREFIX, Predictor, PredictorOptions, find_model_files
-from ppcls_repro.utils.spec import Branch, ExportSpec
 from ppcls_repro.engine.checkpoint import load_weights
 from ppcls_repro.engine.setup import build_network
-from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.registry import PIPELINES, ConfigError
+from ppcls_repro.utils.logger import get_logger
+from ppcls_repro.utils.spec import Branch, ExportSpec
 
 # A static model whose output differs from dygraph by more than this (relative to the output's
 # magnitude, at least 1) is reported as a failed export; float reordering stays far below it.

@@ -13,8 +13,8 @@ from typing import Any
 from ppcls_repro.deploy.benchmark import Timing, time_interleaved
 from ppcls_repro.deploy.pipeline import InferReport, collect_inputs, load_deployment, run_inference
 from ppcls_repro.deploy.predictor import Predictor, PredictorOptions, resolve_options
-from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.registry import ConfigError
+from ppcls_repro.utils.logger import get_logger
 
 
 @dataclasses.dataclass

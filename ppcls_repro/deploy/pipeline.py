@@ -16,11 +16,11 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
+from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange, find_model_files
+from ppcls_repro.registry import DATASETS, PIPELINES, ConfigError
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import IMAGE_SUFFIXES
-from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange, find_model_files
 from ppcls_repro.utils.logger import get_logger
-from ppcls_repro.registry import DATASETS, PIPELINES, ConfigError
 from ppcls_repro.utils.spec import DataFacts
 
 PIPELINE_FILE = "pipeline.json"

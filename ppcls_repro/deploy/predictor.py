@@ -21,8 +21,8 @@ import numpy as np
 import paddle
 
 from ppcls_repro.engine.checkpoint import CheckpointError
-from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.registry import ConfigError
+from ppcls_repro.utils.logger import get_logger
 
 MODEL_PREFIX = "inference"
 # input name -> (min, opt, max) shapes, what TensorRT needs for dynamic dimensions

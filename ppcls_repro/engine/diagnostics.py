@@ -5,8 +5,8 @@ from typing import Any
 
 import paddle
 
-from ppcls_repro.engine.setup import build_network
 from ppcls_repro.engine.checkpoint import load_weights
+from ppcls_repro.engine.setup import build_network
 from ppcls_repro.engine.setup import build_dataset
 from ppcls_repro.metrics.activations import dead_units
 from ppcls_repro.registry import ConfigError

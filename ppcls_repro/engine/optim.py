@@ -16,7 +16,14 @@ from ppcls_repro.registry import LR_SCHEDULERS, OPTIMIZERS, ConfigError
 @OPTIMIZERS.register
 def Momentum(parameters: list, learning_rate: Any, momentum: float = 0.9,
              weight_decay: float = 0.0, use_nesterov: bool = False) -> paddle.optimizer.Optimizer:
-    """SGD with momentum and L2 weight decay (ResNet's and the GAN's optimiser; momentum 0 is plain SGD)."""
+    """SGD with momentum and L2 weight decay (ResNet's and the GAN's optimiser; momentum 0 is plain SGD).
+
+    Args:
+        momentum: momentum coefficient mu (v = mu v + g, p -= lr v); 0 is plain SGD. Default: 0.9.
+        weight_decay: L2 coefficient: weight_decay x p is added to the gradient of every trained parameter;
+            0 is none. Default: 0.0.
+        use_nesterov: True uses Nesterov's momentum update. Default: False.
+    """
     return paddle.optimizer.Momentum(learning_rate=learning_rate, momentum=momentum,
                                      parameters=parameters, use_nesterov=use_nesterov,
                                      weight_decay=paddle.regularizer.L2Decay(weight_decay) if weight_decay else None)
@@ -25,7 +32,15 @@ def Momentum(parameters: list, learning_rate: Any, momentum: float = 0.9,
 @OPTIMIZERS.register
 def Adam(parameters: list, learning_rate: Any, beta1: float = 0.9, beta2: float = 0.999,
          epsilon: float = 1e-8, weight_decay: float = 0.0) -> paddle.optimizer.Optimizer:
-    """Adam; ``weight_decay`` is an L2 penalty added to the gradient (not AdamW)."""
+    """Adam; ``weight_decay`` is an L2 penalty added to the gradient (not AdamW).
+
+    Args:
+        beta1: decay rate of the running mean of the gradient, in [0, 1). Default: 0.9.
+        beta2: decay rate of the running mean of the squared gradient, in [0, 1). Default: 0.999.
+        epsilon: added to the denominator for numerical stability, >= 0. Default: 1e-8.
+        weight_decay: L2 coefficient: weight_decay x p is added to the gradient of every trained parameter
+            before the Adam update; 0 is none. Default: 0.0.
+    """
     return paddle.optimizer.Adam(learning_rate=learning_rate, beta1=beta1, beta2=beta2,
                                  epsilon=epsilon, parameters=parameters,
                                  weight_decay=paddle.regularizer.L2Decay(weight_decay) if weight_decay else None)
@@ -33,7 +48,11 @@ def Adam(parameters: list, learning_rate: Any, beta1: float = 0.9, beta2: float 
 
 @LR_SCHEDULERS.register
 def Constant(learning_rate: float, steps_per_epoch: int, epochs: int) -> lr_lib.LRScheduler:
-    """A fixed learning rate."""
+    """A fixed learning rate.
+
+    Args:
+        learning_rate: the learning rate of every iteration. Required.
+    """
     return lr_lib.LambdaDecay(learning_rate, lambda _: 1.0)
 
 
@@ -48,6 +67,18 @@ def Piecewise(learning_rate: float, steps_per_epoch: int, epochs: int,
     and then starts the piecewise schedule (its boundaries shift by ``warmup_iters``);
     ``constant`` holds ``warmup_lr`` and keeps the boundaries where they are (ResNet-110's 0.01
     for the first ~400 iterations, then 0.1, /10 at 32k and 48k).
+
+    Args:
+        learning_rate: learning rate up to the first boundary (after any warm-up). Required.
+        decay_epochs: ascending boundaries in epochs (fractions allowed; rounded to iterations with the
+            epoch's iteration count); give exactly one of decay_epochs and decay_iters. Default: None.
+        decay_iters: ascending boundaries in iterations; give exactly one of decay_epochs and decay_iters.
+            Default: None.
+        gamma: factor the lr is multiplied by at each boundary. Default: 0.1.
+        warmup_iters: iterations of warm-up; 0 is none. Default: 0.
+        warmup_lr: lr where a linear warm-up starts, or held throughout a constant one. Default: 0.0.
+        warmup_mode: "linear" (ramp to learning_rate, boundaries shifted by warmup_iters) or "constant"
+            (boundaries unchanged; warmup_iters must end before the first one). Default: "linear".
     """
     if (decay_epochs is None) == (decay_iters is None):
         raise ConfigError("Optimizer.lr: give exactly one of decay_epochs, decay_iters")
@@ -64,7 +95,16 @@ def Piecewise(learning_rate: float, steps_per_epoch: int, epochs: int,
 @LR_SCHEDULERS.register
 def Cosine(learning_rate: float, steps_per_epoch: int, epochs: int, eta_min: float = 0.0,
            warmup_iters: int = 0, warmup_lr: float = 0.0) -> lr_lib.LRScheduler:
-    """Cosine annealing over the whole run."""
+    """Cosine annealing over the whole run.
+
+    Args:
+        learning_rate: learning rate at the start of the cosine (the end of any warm-up). Required.
+        eta_min: learning rate the cosine ends at, after epochs x iterations-per-epoch iterations counted from
+            the end of the warm-up. Default: 0.0.
+        warmup_iters: iterations of linear warm-up from warmup_lr to learning_rate before the cosine; 0 is
+            none. Default: 0.
+        warmup_lr: learning rate where the warm-up starts. Default: 0.0.
+    """
     schedule = lr_lib.CosineAnnealingDecay(learning_rate, T_max=max(1, steps_per_epoch * epochs),
                                            eta_min=eta_min)
     return _with_warmup(schedule, learning_rate, warmup_iters, warmup_lr)

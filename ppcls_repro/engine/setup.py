@@ -13,8 +13,8 @@ from paddle.io import BatchSampler, DataLoader, Dataset
 from ppcls_repro.engine import distributed
 from ppcls_repro.engine.checkpoint import seed_everything
 from ppcls_repro.engine.distributed import ShardedBatchSampler, world_size
-from ppcls_repro.utils.logger import get_logger, setup_logging
 from ppcls_repro.registry import DATASETS, EVALUATORS, STEPS
+from ppcls_repro.utils.logger import get_logger, setup_logging
 
 _warned_gpu = False
 

@@ -20,11 +20,11 @@ from ppcls_repro.config import save_config
 from ppcls_repro.engine import distributed
 from ppcls_repro.engine.checkpoint import load_resume_state, load_weights, save_checkpoint, set_weights_partial
 from ppcls_repro.engine.evaluate import EvalResult, Evaluator
-from ppcls_repro.utils.logger import VisualDLWriter, get_logger
-from ppcls_repro.engine.steps import Step
 from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, build_network, data_summary,
                                       start_run)
+from ppcls_repro.engine.steps import Step
 from ppcls_repro.registry import STEPS, ConfigError
+from ppcls_repro.utils.logger import VisualDLWriter, get_logger
 
 
 class TrainingDiverged(RuntimeError):

@@ -12,7 +12,11 @@ from ppcls_repro.registry import LOSSES
 
 @LOSSES.register
 class MSELoss(nn.Layer):
-    """Mean squared error (the SR papers' loss; they average over pixels and samples)."""
+    """Mean squared error (the SR papers' loss; they average over pixels and samples).
+
+    Args:
+        reduction: "mean" (average over every element of the batch) or "sum" (their sum). Default: "mean".
+    """
 
     def __init__(self, reduction: Literal["mean", "sum"] = "mean") -> None:
         super().__init__()
@@ -24,7 +28,11 @@ class MSELoss(nn.Layer):
 
 @LOSSES.register
 class CrossEntropyLoss(nn.Layer):
-    """Cross entropy on logits (log-softmax is applied here, never in the model)."""
+    """Cross entropy on logits (log-softmax is applied here, never in the model).
+
+    Args:
+        label_smoothing: label-smoothing epsilon, in [0, 1]; 0 is the plain cross entropy. Default: 0.0.
+    """
 
     def __init__(self, label_smoothing: float = 0.0) -> None:
         super().__init__()

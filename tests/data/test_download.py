@@ -34,8 +34,8 @@ from ppcls_repro.data.download import (
     verify_folder,
     write_manifest,
 )
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.sample import SPLITS, sample_images
+from ppcls_repro.utils.errors import DataError
 
 FILES = ("a.bmp", "b.png", "sub/c.png")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.mnist import MNIST, read_idx, write_idx
+from ppcls_repro.utils.errors import DataError
 
 
 def make_mnist(folder: Path, n_train: int = 12, n_test: int = 5, gz: bool = True) -> tuple[np.ndarray, np.ndarray]:

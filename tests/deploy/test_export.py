@@ -8,9 +8,9 @@ import pytest
 
 from ppcls_repro.config import load_config
 from ppcls_repro.deploy.export import ExportError, export_model, export_spec_of, save_dir_of
-from ppcls_repro.engine.setup import build_network
 from ppcls_repro.deploy.predictor import Predictor
 from ppcls_repro.engine.checkpoint import CheckpointError
+from ppcls_repro.engine.setup import build_network
 from ppcls_repro.registry import ConfigError
 
 SRCNN = Path(__file__).resolve().parents[2] / "configs" / "srcnn.yaml"

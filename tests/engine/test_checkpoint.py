@@ -2,9 +2,9 @@ import numpy as np
 import paddle
 import pytest
 
-from ppcls_repro.utils import files
 from ppcls_repro.engine.checkpoint import (CheckpointError, atomic_save, load_file, optimizer_state,
                                            set_optimizer_state, set_weights_strict)
+from ppcls_repro.utils import files
 
 
 def test_interrupted_save_leaves_previous_file_intact(tmp_path, monkeypatch):

@@ -25,14 +25,14 @@ import numpy as np
 from paddle.io import Dataset
 from PIL import Image
 
-from ppcls_repro.utils.errors import DataError
-from ppcls_repro.data.imresize import imresize
 from ppcls_repro.data.cache import cache_key, write_h5
 from ppcls_repro.data.download import resolve_source
+from ppcls_repro.data.imresize import imresize
+from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import list_images
 from ppcls_repro.utils.images import quantize_uint8
 from ppcls_repro.utils.logger import get_logger
-from ppcls_repro.registry import DATASETS
 
 OFFICIAL_SCALES = (1.0, 0.9, 0.8, 0.7)
 
@@ -77,7 +77,24 @@ def add_noise(clean: np.ndarray, sigma: float, rng: np.random.Generator) -> np.n
 
 @DATASETS.register
 class DenoisePatches(Dataset):
-    """Train400-style patches with on-the-fly augmentation and noise (see the module docstring)."""
+    """Train400-style patches with on-the-fly augmentation and noise (see the module docstring).
+
+    Args:
+        root: folder of the clean training images, read as gray (e.g. Train400). Required.
+        sigma: noise standard deviation on the [0, 255] scale, the same for every patch (DnCNN-S); set
+            exactly one of ``sigma`` and ``sigma_range`` (None here to use the range). Default: 25.0.
+        sigma_range: [low, high] on the [0, 255] scale, 0 <= low <= high: sigma drawn uniformly per patch
+            and epoch (DnCNN-B); None for a fixed ``sigma``. Default: None.
+        patch_size: side of the clean patches, in pixels (40 in the official PyTorch code). Default: 40.
+        stride: step of the patch grid, in pixels. Default: 10.
+        scales: resize factors in (0, 1] applied to each image before cutting (MATLAB bicubic, rounded to
+            uint8). Default: (1.0, 0.9, 0.8, 0.7).
+        manifest: sha256 manifest ``root`` is verified against (sample images stand in when it fails,
+            unless strict); None reads ``root`` as is, unverified. Default: None.
+        cache_dir: folder of the HDF5 cache of clean patches. Default: "dataset/cache".
+        download: fetch missing or mismatched files named by the manifest (no effect without one).
+            Default: True.
+    """
 
     def __init__(self, root: str, sigma: float | None = 25.0, sigma_range: tuple[float, float] | None = None,
                  patch_size: int = 40, stride: int = 10, scales: tuple[float, ...] = OFFICIAL_SCALES,
@@ -138,6 +155,15 @@ class NoisyImageFolder(Dataset):
 
     The noise of an image depends only on ``noise_seed`` and its file name, so every evaluation,
     and every run, scores the same noisy images.
+
+    Args:
+        root: folder of the clean evaluation images, read as gray. Required.
+        sigma: noise standard deviation on the [0, 255] scale, >= 0. Default: 25.0.
+        noise_seed: seed of the fixed noise, combined with each file name. Default: 0.
+        manifest: sha256 manifest ``root`` is verified against (sample images stand in when it fails,
+            unless strict); None reads ``root`` as is, unverified. Default: None.
+        download: fetch missing or mismatched files named by the manifest (no effect without one).
+            Default: True.
     """
 
     def __init__(self, root: str, sigma: float = 25.0, noise_seed: int = 0, manifest: str | None = None,

@@ -17,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from ppcls_repro.utils.images import quantize_uint8
 from ppcls_repro.deploy.pipeline import Net, TiledImagePipeline
-from ppcls_repro.utils.images import read_image, save_image
 from ppcls_repro.deploy.predictor import ModelDirError
 from ppcls_repro.deploy.tiling import run_tiled
-from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.metrics.image import psnr
 from ppcls_repro.registry import PIPELINES
+from ppcls_repro.utils.images import quantize_uint8
+from ppcls_repro.utils.images import read_image, save_image
+from ppcls_repro.utils.logger import get_logger
 
 
 @PIPELINES.register

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ppcls_repro.utils.images import quantize_uint8
 from ppcls_repro.engine.evaluate import PerImageEvaluator
 from ppcls_repro.metrics.image import psnr, ssim
 from ppcls_repro.registry import EVALUATORS
+from ppcls_repro.utils.images import quantize_uint8
 
 
 @EVALUATORS.register
@@ -24,6 +24,9 @@ class DenoiseEvaluator(PerImageEvaluator):
     """Per image and average ``psnr``, ``ssim`` (denoised) and ``noisy_psnr``, ``noisy_ssim``.
 
     Panels (VisualDL) are noisy | denoised | clean, gray, for the first ``num_panels`` images.
+
+    Args:
+        num_panels: number of images (the first ones) whose panel is kept for VisualDL. Default: 3.
     """
 
     keys = ("psnr", "ssim", "noisy_psnr", "noisy_ssim")

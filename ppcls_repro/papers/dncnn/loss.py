@@ -19,7 +19,12 @@ from ppcls_repro.registry import LOSSES
 
 @LOSSES.register
 class SumSquaredErrorLoss(nn.Layer):
-    """``sum((pred - target)^2) / 2`` (``per_sample: mean`` divides by the batch size, eq. (1))."""
+    """``sum((pred - target)^2) / 2`` (``per_sample: mean`` divides by the batch size, eq. (1)).
+
+    Args:
+        per_sample: "sum" sums over the batch (the official code, no 1/N); "mean" divides by the batch
+            size (eq. (1)). Default: "sum".
+    """
 
     def __init__(self, per_sample: Literal["sum", "mean"] = "sum") -> None:
         super().__init__()

@@ -28,13 +28,26 @@ from typing import Literal
 import paddle
 import paddle.nn as nn
 
-from ppcls_repro.utils.spec import ExportSpec
 from ppcls_repro.registry import MODELS
+from ppcls_repro.utils.spec import ExportSpec
 
 
 @MODELS.register
 class DnCNN(nn.Layer):
-    """DnCNN with ``depth`` conv layers; ``residual`` subtracts the predicted noise from the input."""
+    """DnCNN with ``depth`` conv layers; ``residual`` subtracts the predicted noise from the input.
+
+    Args:
+        depth: number of 3x3 conv layers, >= 3 (DnCNN-S: 17, DnCNN-B: 20). Default: 17.
+        channels: channels of the hidden layers. Default: 64.
+        in_channels: image channels (1 for gray). Default: 1.
+        residual: return the input minus the net's output (residual learning); False returns the output
+            itself (the plain net, the paper's ablation). Default: True.
+        init: conv weights orthogonal ("orthogonal", the official code) or He normal ("kaiming", a
+            deviation); the first conv's bias 0. Default: "orthogonal".
+        bn_momentum: BN momentum in [0, 1), Paddle's convention (0.05 = PyTorch's 0.95 of the official
+            code). Default: 0.05.
+        bn_epsilon: BN epsilon, > 0. Default: 1e-4.
+    """
 
     def __init__(self, depth: int = 17, channels: int = 64, in_channels: int = 1, residual: bool = True,
                  init: Literal["orthogonal", "kaiming"] = "orthogonal", bn_momentum: float = 0.05,

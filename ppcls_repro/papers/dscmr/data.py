@@ -36,9 +36,9 @@ from paddle.io import Dataset
 
 from ppcls_repro.data.download import DataSource
 from ppcls_repro.data.splits import class_quota, stratified_pick
+from ppcls_repro.registry import DATASETS
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.logger import get_logger
-from ppcls_repro.registry import DATASETS
 
 Split = Literal["train", "val", "test"]
 
@@ -141,7 +141,22 @@ class _PairedFeatures(Dataset):
 
 @DATASETS.register
 class CrossModalFeatures(_PairedFeatures):
-    """The official DSCMR feature files (Pascal Sentence by default) in ``root``."""
+    """The official DSCMR feature files (Pascal Sentence by default) in ``root``.
+
+    Args:
+        root: folder holding the six official feature files. Default: "dataset/PascalSentence".
+        split: "train" (the training pairs minus the validation pairs), "val" (the validation pairs) or
+            "test" (the official test pairs). Default: "train".
+        num_classes: number of classes; the labels must lie in label_base .. label_base + num_classes - 1.
+            Default: 20.
+        image_dim: size of the image features (columns of ``*_img``), checked. Default: 4096.
+        text_dim: size of the text features (columns of ``*_txt``), checked. Default: 300.
+        val_fraction: fraction of every class's training pairs held out as "val", in [0, 1) (a class of two
+            or more pairs gives at least one when > 0); 0 = no validation split. Default: 0.125.
+        split_seed: seed of the validation carve. Default: 0.
+        label_base: 0 or 1, the index of the first class in the label files (the official files are 0-based).
+            Default: 0.
+    """
 
     # the validation pairs are carved from the training pairs: both sides must carve alike
     same_across_splits = ("root", "num_classes", "image_dim", "text_dim", "val_fraction", "split_seed", "label_base")
@@ -181,9 +196,24 @@ def make_synthetic_features(num_pairs: int, centres: np.ndarray, image_map: np.n
 class SyntheticCrossModal(_PairedFeatures):
     """SYNTHETIC paired features (seeded), with the paper's dimensions: a stand-in, never a result.
 
-    ``num_train`` training pairs (validation carved from them) and ``num_test`` test pairs are drawn
-    from one generator seeded by ``data_seed`` (which also seeds the carve), so every split of one
-    ``data_seed`` comes from the same distribution. ``spread`` sets how much classes overlap.
+    The training and test pairs are drawn from one generator, so every split of one ``data_seed``
+    comes from the same distribution; classes are balanced.
+
+    Args:
+        split: "train" (the training pairs minus the validation pairs), "val" (the validation pairs) or
+            "test" (the test pairs). Default: "train".
+        num_classes: number of classes (class centres in the latent space). Default: 20.
+        image_dim: size of the image features (non-negative, like fc7 features). Default: 4096.
+        text_dim: size of the text features. Default: 300.
+        num_train: training pairs generated (the validation pairs are carved from them), >= num_classes.
+            Default: 800.
+        num_test: test pairs generated, >= num_classes. Default: 200.
+        val_fraction: fraction of every class's training pairs held out as "val", in [0, 1) (a class of two
+            or more pairs gives at least one when > 0); 0 = no validation split. Default: 0.125.
+        data_seed: seed of the features and of the validation carve. Default: 0.
+        latent_dim: dimension of the latent space both modalities are projected from. Default: 32.
+        spread: standard deviation of each pair's latent around its class centre (the centres are standard
+            normal): the larger, the more classes overlap. Default: 1.5.
     """
 
     same_across_splits = ("num_classes", "image_dim", "text_dim", "num_train", "num_test", "val_fraction",

@@ -18,13 +18,13 @@ from typing import Any, Literal
 import numpy as np
 import scipy.io
 
-from ppcls_repro.papers.dscmr.data import check_features, load_mat_array
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.deploy.pipeline import Net, Pipeline
 from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange
-from ppcls_repro.utils.logger import get_logger
+from ppcls_repro.papers.dscmr.data import check_features, load_mat_array
 from ppcls_repro.papers.dscmr.metrics import cosine_similarity
 from ppcls_repro.registry import PIPELINES
+from ppcls_repro.utils.errors import DataError
+from ppcls_repro.utils.logger import get_logger
 
 FEATURE_SUFFIXES = (".npy", ".mat")
 ENCODE_CHUNK = 512  # rows per predictor run: bounded memory for large galleries

@@ -70,6 +70,11 @@ class DSCMRLoss(nn.Layer):
     """J1 + alpha J2 + beta J3, called on the model's outputs and the class indices of the pairs.
 
     Returns a dict with the total ``loss`` (what is minimised) and ``j1``, ``j2``, ``j3`` for the log.
+
+    Args:
+        alpha: weight of J2 (common-space discrimination), >= 0; the paper's / official code's 1e-3.
+            Default: 1e-3.
+        beta: weight of J3 (modality invariance), >= 0; the paper's / official code's 1e-1. Default: 1e-1.
     """
 
     def __init__(self, alpha: float = 1e-3, beta: float = 1e-1) -> None:

@@ -32,8 +32,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.utils.spec import Applied, Branch, ExportSpec
 from ppcls_repro.registry import MODELS
+from ppcls_repro.utils.spec import Applied, Branch, ExportSpec
 
 
 def _linear(in_features: int, out_features: int) -> nn.Linear:
@@ -46,7 +46,15 @@ def _linear(in_features: int, out_features: int) -> nn.Linear:
 
 @MODELS.register
 class DSCMR(nn.Layer):
-    """Two modality branches, then a common-space layer and a label-space classifier shared by both."""
+    """Two modality branches, then a common-space layer and a label-space classifier shared by both.
+
+    Args:
+        num_classes: number of classes C (size of the label space), >= 1. Default: 20.
+        image_dim: size of the input image features (the official 4096-d VGG-19 fc7), >= 1. Default: 4096.
+        text_dim: size of the input text features (the official 300-d sentence CNN), >= 1. Default: 300.
+        hidden_dim: width of each modality branch (Linear + ReLU), >= 1. Default: 2048.
+        common_dim: dimension of the common space (shared Linear, no activation), >= 1. Default: 1024.
+    """
 
     def __init__(self, num_classes: int = 20, image_dim: int = 4096, text_dim: int = 300,
                  hidden_dim: int = 2048, common_dim: int = 1024) -> None:

@@ -20,7 +20,16 @@ class MNISTValTest(Dataset):
     on the first and reports on the second (``num_val``: only the first that many validation images).
     ``num_reference`` > 0 appends the first that many training images as ``part`` 2: real digits that
     the evaluation scores in the generator's place, the reference a generator is read against (as
-    bicubic is for super-resolution)."""
+    bicubic is for super-resolution).
+
+    Args:
+        root: folder holding MNIST's four IDX files, gzipped or not. Default: "dataset/MNIST".
+        val_size: the last that many training images are the validation images, in [1, 60000). Default: 10000.
+        num_val: keep only the first that many validation images, >= 1; None keeps all ``val_size``.
+            Default: None.
+        num_reference: the first that many training images (none of them validation images) appended as
+            ``part`` 2, in [0, 60000 - val_size]; 0 appends none. Default: 0.
+    """
 
     def __init__(self, root: str = "dataset/MNIST", val_size: int = 10000, num_val: int | None = None,
                  num_reference: int = 0) -> None:

@@ -14,10 +14,10 @@ from typing import Any, Literal
 import numpy as np
 
 from ppcls_repro.deploy.pipeline import Net, Pipeline
-from ppcls_repro.utils.images import save_image
 from ppcls_repro.deploy.predictor import ModelDirError
 from ppcls_repro.papers.gan.evaluate import image_grid
 from ppcls_repro.registry import PIPELINES
+from ppcls_repro.utils.images import save_image
 
 
 @PIPELINES.register

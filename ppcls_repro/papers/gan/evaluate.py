@@ -58,7 +58,19 @@ def image_grid(images: np.ndarray, columns: int = 10) -> np.ndarray:
 
 @EVALUATORS.register
 class ParzenEvaluator:
-    """Parzen-window log-likelihood of a generator; see the module docstring."""
+    """Parzen-window log-likelihood of a generator; see the module docstring.
+
+    Args:
+        num_samples: generated images the Parzen window is fitted on, >= 1 (the paper's 10,000). Default: 10000.
+        seed: seed of the noise of those samples, the same at every evaluation. Default: 1234.
+        sigma_lo: base-10 exponent of the smallest window width sigma tried (pixels in [0, 1]). Default: -1.0.
+        sigma_hi: base-10 exponent of the largest sigma tried. Default: 0.0.
+        num_sigmas: number of sigmas tried, log-spaced from 10^sigma_lo to 10^sigma_hi, >= 1; the defaults
+            give the grid ``logspace(-1, 0, 10)``. Default: 10.
+        batch_size: validation or test images per block of the distance computation, >= 1; memory grows with
+            batch_size x num_samples. Default: 500.
+        grid_samples: generated images drawn in the VisualDL grid (10 per row), >= 0; 0 draws none. Default: 100.
+    """
 
     gathers_across_ranks = False  # every process scores the whole eval set
     def __init__(self, num_samples: int = 10000, seed: int = 1234, sigma_lo: float = -1.0, sigma_hi: float = 0.0,

@@ -42,8 +42,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.utils.spec import ExportSpec
 from ppcls_repro.registry import MODELS
+from ppcls_repro.utils.spec import ExportSpec
 
 MARGINAL_CLIP = 1e-7  # pylearn2's init_sigmoid_bias_from_array clips the means to [1e-7, 1 - 1e-7]
 
@@ -57,7 +57,18 @@ def uniform_linear(in_features: int, out_features: int, irange: float) -> nn.Lin
 
 @MODELS.register
 class Generator(nn.Layer):
-    """Noise [N, noise_dim] -> images [N, 1, H, W] in (0, 1): ReLU hidden layers, sigmoid output."""
+    """Noise [N, noise_dim] -> images [N, 1, H, W] in (0, 1): ReLU hidden layers, sigmoid output.
+
+    Args:
+        noise_dim: size of the noise vector z, >= 1 (``mnist.yaml``: 100). Default: 100.
+        hidden: widths of the ReLU hidden layers, at least one, each >= 1 (``mnist.yaml``: 1200, 1200).
+            Default: (1200, 1200).
+        image_shape: (C, H, W) of the output images; the sigmoid layer has C x H x W units. Default: (1, 28, 28).
+        irange: every weight uniform in [-irange, irange], > 0; biases start at 0 (``mnist.yaml``: 0.05).
+            Default: 0.05.
+        noise: "gaussian" (N(0, 1), ``mnist.yaml``'s) or "uniform" (in [-sqrt(3), sqrt(3)], unit variance).
+            Default: "gaussian".
+    """
 
     def __init__(self, noise_dim: int = 100, hidden: tuple[int, ...] = (1200, 1200),
                  image_shape: tuple[int, int, int] = (1, 28, 28), irange: float = 0.05,
@@ -125,7 +136,20 @@ class Maxout(nn.Layer):
 
 @MODELS.register
 class MaxoutDiscriminator(nn.Layer):
-    """Images [N, ...] -> logits [N, 1]: dropout + maxout layers, then dropout + a linear (sigmoid) unit."""
+    """Images [N, ...] -> logits [N, 1]: dropout + maxout layers, then dropout + a linear (sigmoid) unit.
+
+    Args:
+        in_features: size of a flattened input image (784 = 28 x 28). Default: 784.
+        units: maxout units of each hidden layer, at least one layer, each >= 1 (``mnist.yaml``: 240, 240).
+            Default: (240, 240).
+        pieces: linear pieces per maxout unit, >= 1 (``mnist.yaml``: 5). Default: 5.
+        irange: every weight uniform in [-irange, irange]; biases start at 0 (``mnist.yaml``: 0.005).
+            Default: 0.005.
+        input_keep: probability of keeping each input pixel (inverted dropout, training mode only), in (0, 1];
+            1 is no dropout. Default: 0.8.
+        hidden_keep: keep probability of the inputs of every later layer (maxout and the output unit), in
+            (0, 1]. Default: 0.5.
+    """
 
     def __init__(self, in_features: int = 784, units: tuple[int, ...] = (240, 240), pieces: int = 5,
                  irange: float = 0.005, input_keep: float = 0.8, hidden_keep: float = 0.5) -> None:

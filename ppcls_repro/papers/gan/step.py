@@ -48,7 +48,14 @@ NETS = ("generator", "discriminator")
 @LR_SCHEDULERS.register
 def ExponentialDecay(learning_rate: float, steps_per_epoch: int, epochs: int, decay_factor: float = 1.000004,
                      min_lr: float = 1e-6) -> lr_lib.LRScheduler:
-    """lr / decay_factor^t after t updates, never below ``min_lr`` (pylearn2's ``ExponentialDecay``)."""
+    """lr / decay_factor^t after t updates, never below ``min_lr`` (pylearn2's ``ExponentialDecay``).
+
+    Args:
+        learning_rate: learning rate of the first update, > 0 (``mnist.yaml``: 0.1). Required.
+        decay_factor: divisor applied to the lr after every update (loop iteration), >= 1; 1 keeps it constant.
+            Default: 1.000004.
+        min_lr: floor of the lr, >= 0. Default: 1e-6.
+    """
     if decay_factor < 1.0 or min_lr < 0 or learning_rate <= 0:
         raise ConfigError(f"Optimizer.lr: ExponentialDecay needs decay_factor >= 1, min_lr >= 0, learning_rate > 0; "
                           f"got {decay_factor}, {min_lr}, {learning_rate}")
@@ -64,7 +71,23 @@ def momentum_at(epoch: int, initial: float, final: float, start: int, saturate: 
 
 @STEPS.register
 class AdversarialStep:
-    """D and G updates, simultaneous or alternating; see the module docstring. ``eval_model`` is the generator."""
+    """D and G updates, simultaneous or alternating; see the module docstring. ``eval_model`` is the generator.
+
+    Args:
+        k: G is updated on every k-th loop iteration, D on every one, >= 1 (the paper's experiments: 1). Default: 1.
+        generator_loss: "non_saturating" (minimise -log D(G(z)); the official MNIST code) or "minimax"
+            (minimise log(1 - D(G(z))), Eq. 1). Default: "non_saturating".
+        d_loss_weight: factor on D's loss -log D(x) - log(1 - D(G(z))), > 0; 0.5 is the official
+            ``AdversaryCost2``, 1.0 Algorithm 1's sum. Default: 0.5.
+        final_momentum: momentum both optimizers reach at epoch ``momentum_saturate``, moving linearly from
+            their configured ``momentum`` at epoch ``momentum_start`` (epochs 1-based, set before each epoch);
+            needs Momentum optimizers; None keeps the momentum fixed. Default: 0.7.
+        momentum_start: last epoch with the configured momentum. Default: 1.
+        momentum_saturate: first epoch with ``final_momentum``, >= momentum_start (if equal: the epoch after).
+            Default: 250.
+        update: "simultaneous" (both objectives from one forward pass of D, both steps at once; the official
+            code) or "alternating" (D's step, then G's on fresh noise against the updated D). Default: "simultaneous".
+    """
 
     supplied = ("gan", "optimizers", "schedulers")
 

@@ -52,10 +52,10 @@ from scipy.ndimage import gaussian_filter, maximum_filter
 
 from ppcls_repro.data.download import DataSource
 from ppcls_repro.data.splits import class_quota, stratified_pick
-from ppcls_repro.utils.files import atomic_write, sha256_file, write_bytes_atomic
-from ppcls_repro.utils.errors import DataError
-from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.errors import DataError
+from ppcls_repro.utils.files import atomic_write, sha256_file, write_bytes_atomic
+from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.utils.spec import DataFacts
 
 SCENES_URL = "https://www.ehu.eus/ccwintco/index.php/Hyperspectral_Remote_Sensing_Scenes"
@@ -432,10 +432,40 @@ class HSIWindows(Dataset):
     """Windows around the labelled pixels of one split of a hyperspectral scene (HybridSN's input).
 
     Items: ``input`` ``(1, k, window, window)`` float32 (k = PCA components), ``target`` the 0-based
-    class, ``pixel`` the (row, col) in the scene. ``root`` holds the scene's files (``SCENES``);
-    ``cube_file``/``cube_key``/``gt_file``/``gt_key`` name other files (their shapes are then only
-    checked against each other). ``synthetic: true`` replaces the cube by ``synthetic_cube`` on the
-    real label map. ``max_samples`` keeps a seeded, class-stratified subset of the split (quick runs).
+    class, ``pixel`` the (row, col) in the scene.
+
+    Args:
+        root: folder holding the scene's files (``SCENES`` names them). Required.
+        split: "train" or "test": the split's training or test pixels (guard pixels are in neither). Required.
+        scene: "IndianPines", "PaviaU" or "Salinas": the ``SCENES`` entry (files, variables, shape, classes).
+            Default: "IndianPines".
+        window: side of the square window in pixels, odd; the cube is zero-padded by ``window // 2``,
+            which is also the guard band of the disjoint split. Default: 25.
+        pca_components: PCA components k, 1 to the cube's bands; None = the scene table's value (30 for
+            Indian Pines, 15 for Pavia University and Salinas). Default: None.
+        whiten: scale every PCA component to unit variance on the pixels PCA is fitted on. Default: True.
+        pca_fit: "all" fits PCA on every pixel of the scene (the paper), "train" on the training pixels only.
+            Default: "all".
+        split_mode: "random" (the paper's stratified random split) or "disjoint" (whole blocks to train or
+            test, then the guard band). Default: "random".
+        train_ratio: fraction of every class's labelled pixels for training, in (0, 1) (with "disjoint", the
+            target that whole blocks approach). Default: 0.3.
+        split_seed: seed of the split, and of the ``max_samples`` subset. Default: 345.
+        block_size: side of the square blocks in pixels, >= 1; used by split_mode "disjoint" only. Default: 37.
+        synthetic: replace the cube by ``synthetic_cube`` on the real label map (a stand-in, never a result of
+            the paper). Default: False.
+        synthetic_seed: seed of the synthetic cube. Default: 0.
+        synthetic_bands: bands of the synthetic cube; None = the scene table's band count. Default: None.
+        cube_file: cube file name in ``root``; None = the scene table's. A cube_file or gt_file of one's own
+            turns off the check against the table's shape (cube and label map are still checked against each
+            other). Default: None.
+        cube_key: MATLAB variable of the cube; None = the scene table's. Default: None.
+        gt_file: label-map file name in ``root``; None = the scene table's. Default: None.
+        gt_key: MATLAB variable of the label map; None = the scene table's. Default: None.
+        max_samples: keep a seeded, class-stratified subset of about this many windows of the split (at least
+            one per class; quick runs); None = every window. Default: None.
+        cache_dir: folder where the padded PCA cube and its PCA are cached (``.npy``), so the other split of
+            a run loads them at once. Default: "dataset/cache".
     """
 
     inference_pipeline = "HyperspectralMap"
@@ -467,7 +497,8 @@ class HSIWindows(Dataset):
         gt = read_ground_truth(gt_path, gt_key or self.spec.gt_key, self.spec, check_shape=not custom)
         roles, split_text = make_split(gt, split_mode, train_ratio, split_seed, block_size, self.margin)
         settings = {"version": 2, "scene": scene, "window": window, "components": self.components,
-                    "whiten": whiten, "pca_fit": pca_fit, "gt": sha256_file(gt_path)}
+                    "whiten": whiten, "pca_fit": pca_fit, "gt": sha256_file(gt_path),
+                    "gt_key": gt_key or self.spec.gt_key}  # the file's checksum does not say which variable
         if pca_fit == "train":
             settings["train_pixels"] = hashlib.sha256((roles == TRAIN).tobytes()).hexdigest()
         if synthetic:
@@ -477,6 +508,7 @@ class HSIWindows(Dataset):
         else:
             cube_path = Path(root) / (cube_file or self.spec.cube_file)
             settings["cube"] = self._cube_checksum(cube_path)
+            settings["cube_key"] = cube_key or self.spec.cube_key
             load = functools.partial(read_cube, cube_path, cube_key or self.spec.cube_key, self.spec,
                                      gt.shape, check_shape=not custom)
         self.scene = prepare_scene(load, gt, roles, settings, Path(cache_dir), self.margin)

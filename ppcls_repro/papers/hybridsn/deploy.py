@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import scipy.io
 
-from ppcls_repro.papers.hybridsn import data as hsi
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.deploy.pipeline import Net, Pipeline
-from ppcls_repro.utils.images import save_image
 from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange
-from ppcls_repro.utils.logger import get_logger
+from ppcls_repro.papers.hybridsn import data as hsi
 from ppcls_repro.registry import PIPELINES
+from ppcls_repro.utils.errors import DataError
+from ppcls_repro.utils.images import save_image
+from ppcls_repro.utils.logger import get_logger
 
 
 @PIPELINES.register

@@ -54,7 +54,15 @@ def side_by_side(images: list[np.ndarray], zoom: int, gap: int = 4) -> np.ndarra
 
 @EVALUATORS.register
 class HSIClassificationEvaluator:
-    """OA / AA / kappa (percent) and per-class accuracy on the Eval split; a classification map image."""
+    """OA / AA / kappa (percent) and per-class accuracy on the Eval split; a classification map image.
+
+    Args:
+        num_classes: number of classes of the scene; must equal the model's number of scores. Required.
+        class_map: "all" also predicts every other labelled pixel of the scene (training and guard) for the
+            map image, "test" colours the Eval split's pixels only, "none" makes no image. Default: "all".
+        map_zoom: enlargement factor (nearest neighbour, integer) of the map images, also of those
+            ``write_hsi_report`` writes. Default: 3.
+    """
 
     gathers_across_ranks = False  # every process scores the whole eval set
     def __init__(self, num_classes: int, class_map: Literal["all", "test", "none"] = "all",

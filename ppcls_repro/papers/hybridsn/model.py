@@ -33,15 +33,22 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.utils.spec import ExportSpec, WithSoftmax
 from ppcls_repro.registry import MODELS, ConfigError
+from ppcls_repro.utils.spec import ExportSpec, WithSoftmax
 
 CONV3D = ((8, 7), (16, 5), (32, 3))  # (filters, spectral depth); every 3-D kernel is 3x3 in space
 
 
 @MODELS.register
 class HybridSN(nn.Layer):
-    """HybridSN for ``[N, 1, bands, window, window]`` inputs; ``bands`` is the number of PCA components."""
+    """HybridSN for ``[N, 1, bands, window, window]`` inputs.
+
+    Args:
+        num_classes: number of classes (the logits' size). Default: 16.
+        bands: spectral depth of the input, the dataset's ``pca_components``; at least 13. Default: 30.
+        window: side of the input window in pixels, the dataset's ``window``; at least 9. Default: 25.
+        dropout: drop probability after FC 256 and after FC 128 (the paper's 0.4). Default: 0.4.
+    """
 
     def __init__(self, num_classes: int = 16, bands: int = 30, window: int = 25,
                  dropout: float = 0.4) -> None:

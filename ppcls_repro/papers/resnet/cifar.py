@@ -29,10 +29,10 @@ import numpy as np
 from paddle.io import Dataset
 
 from ppcls_repro.data.download import DataSource
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.splits import holdout_slice
 from ppcls_repro.data.transforms import EpochSeeded, pad_crop_flip
 from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.spec import DataFacts
 
 MEAN_IMAGE_FILE = "mean_image.npy"  # saved beside an exported CIFAR classifier
@@ -147,7 +147,17 @@ class _CIFAR(EpochSeeded, Dataset):
 
 @DATASETS.register
 class CIFAR10(_CIFAR):
-    """CIFAR-10: 50k training and 10k test images of 10 classes (``root``: cifar-10-batches-py)."""
+    """CIFAR-10: 50k training and 10k test images of 10 classes (``root``: cifar-10-batches-py).
+
+    Args:
+        root: folder holding data_batch_1 ... data_batch_5 and test_batch. Default: "dataset/cifar-10-batches-py".
+        split: "train" (the training images but the last ``val_size``), "val" (those last ``val_size``) or
+            "test" (the 10k test images). Default: "train".
+        val_size: training images held out as "val", the last ones in file order, in [0, 50000); 5000 gives
+            the paper's 45k/5k split. The mean image, of the rows left for "train", serves every split. Default: 0.
+        augment: pad 4 pixels (of the mean colour) on each side, take a random 32x32 crop, flip horizontally
+            with probability 1/2 (the paper's training augmentation); False returns the image as is. Default: False.
+    """
 
     num_classes = 10
     train_files = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -163,7 +173,17 @@ class CIFAR10(_CIFAR):
 
 @DATASETS.register
 class CIFAR100(_CIFAR):
-    """CIFAR-100 with its 100 fine labels (``root``: cifar-100-python)."""
+    """CIFAR-100 with its 100 fine labels (``root``: cifar-100-python).
+
+    Args:
+        root: folder holding the ``train`` and ``test`` files. Default: "dataset/cifar-100-python".
+        split: "train" (the training images but the last ``val_size``), "val" (those last ``val_size``) or
+            "test" (the 10k test images). Default: "train".
+        val_size: training images held out as "val", the last ones in file order, in [0, 50000). The mean
+            image, of the rows left for "train", serves every split. Default: 0.
+        augment: pad 4 pixels (of the mean colour) on each side, take a random 32x32 crop, flip horizontally
+            with probability 1/2 (ResNet's CIFAR augmentation); False returns the image as is. Default: False.
+    """
 
     num_classes = 100
     train_files = ("train",)

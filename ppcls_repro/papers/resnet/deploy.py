@@ -23,13 +23,13 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image
 
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.transforms import center_crop, pad, resize_shorter
 from ppcls_repro.deploy.pipeline import Net, Pipeline
-from ppcls_repro.utils.images import read_image
 from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange
-from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.registry import PIPELINES
+from ppcls_repro.utils.errors import DataError
+from ppcls_repro.utils.images import read_image
+from ppcls_repro.utils.logger import get_logger
 
 MNIST_SIZE = 28
 

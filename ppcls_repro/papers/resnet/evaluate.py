@@ -29,6 +29,11 @@ class ClassificationEvaluator:
 
     ``per_item`` holds one row per class (its samples' accuracy and loss); ``class_names`` labels
     those rows (default: the class index).
+
+    Args:
+        topk: the k of each reported top-k accuracy (``top1``, ``top5``, ...), each >= 1. Default: (1, 5).
+        class_names: names of the ``per_item`` rows, indexed by label; None (or a label past the list's end)
+            shows the class index. Default: None.
     """
 
     gathers_across_ranks = True  # the trainer may give it a sharded loader

@@ -33,11 +33,11 @@ from paddle.io import Dataset
 from PIL import Image, UnidentifiedImageError
 
 from ppcls_repro.data.download import DataSource
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.transforms import (IMAGENET_MEAN, IMAGENET_STD, EpochSeeded, center_crop, normalize,
                                          pca_lighting, random_crop, random_hflip, random_resized_crop,
                                          random_scale, resize_shorter, ten_crop, to_chw)
 from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.spec import DataFacts
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png", ".bmp")
@@ -92,7 +92,31 @@ def load_image(path: Path) -> Image.Image:
 
 @DATASETS.register
 class ImageNet(EpochSeeded, Dataset):
-    """ILSVRC-2012 classification images with ResNet's training and testing transforms."""
+    """ILSVRC-2012 classification images with ResNet's training and testing transforms.
+
+    Args:
+        root: dataset folder: the list file's image paths are relative to it; without a list file it holds one
+            sub-folder per class. Default: "dataset/ILSVRC2012".
+        list_file: PaddleClas list file ("<path relative to root> <label>" per line), a path of its own (not
+            relative to ``root``); None reads the class folders of ``root`` (labels: sorted folder names).
+            Default: "dataset/ILSVRC2012/train_list.txt".
+        mode: "train" (random crop, flip, PCA lighting) or "eval" (resize, then centre or ten crops).
+            Default: "train".
+        num_classes: number of classes; every label must lie in [0, num_classes). Default: 1000.
+        train_crop: "scale_aug" (the paper's: shorter side random in ``scale_range``, random ``crop_size`` crop)
+            or "random_resized_crop" (Inception crop: 8-100% of the area, aspect 3/4-4/3); mode "train".
+            Default: "scale_aug".
+        scale_range: [min, max] of the shorter side in pixels for "scale_aug", an integer drawn uniformly
+            (both ends included); crop_size <= min <= max. Default: (256, 480).
+        crop_size: side in pixels of the square training and evaluation crops. Default: 224.
+        lighting: std of AlexNet's PCA colour noise (one draw per image); 0 turns it off; mode "train".
+            Default: 0.1.
+        resize_short: shorter side in pixels before the evaluation crop, >= crop_size; mode "eval". Default: 256.
+        eval_crop: "center" (one centre crop) or "ten_crop" (4 corners and the centre, and their mirrors, as a
+            [10, 3, H, W] input); mode "eval". Default: "center".
+        mean: per-channel RGB mean subtracted from pixels in [0, 1]. Default: (0.485, 0.456, 0.406).
+        std: per-channel RGB std the centred pixels are divided by. Default: (0.229, 0.224, 0.225).
+    """
 
     inference_pipeline = "Classification"
 

@@ -45,9 +45,9 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.utils.spec import ExportSpec, WithSoftmax
 from ppcls_repro.papers.resnet.se import SqueezeExcitation
 from ppcls_repro.registry import MODELS
+from ppcls_repro.utils.spec import ExportSpec, WithSoftmax
 
 
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1, groups: int = 1) -> nn.Conv2D:
@@ -175,6 +175,18 @@ class ResNet(nn.Layer):
     """ImageNet ResNet-18/34/50/101/152 (Table 1), option B shortcuts, logits out.
 
     ``se_reduction`` adds an SE block to every residual branch (use ``SEResNet`` in configs).
+
+    Args:
+        depth: number of layers: 18 or 34 (basic blocks), 50, 101 or 152 (bottlenecks). Default: 50.
+        num_classes: number of classes (the size of the logits). Default: 1000.
+        in_channels: channels of the input images (3 for RGB). Default: 3.
+        stride_in_1x1: True puts a downsampling bottleneck's stride 2 in its first 1x1 convolution (the paper's
+            block), False in its 3x3 convolution ("ResNet V1.5"); ignored by 18/34. Default: True.
+        groups: groups of every bottleneck's 3x3 convolution (ResNeXt-style; 1 is the paper's); must stay 1 for
+            18/34. Default: 1.
+        width_per_group: width of one 3x3 group in the first stage, doubling per stage (bottleneck width is
+            groups x that); 64 is the paper's; must stay 64 for 18/34. Default: 64.
+        se_reduction: ratio r of an SE block on every residual branch, >= 1; None adds no SE blocks. Default: None.
     """
 
     def __init__(self, depth: Literal[18, 34, 50, 101, 152] = 50, num_classes: int = 1000,
@@ -221,6 +233,14 @@ class CifarResNet(nn.Layer):
 
     ``shortcut="A"`` is the paper's choice for these nets; ``"B"`` (projections) is offered for
     comparison. ``se_reduction`` adds SE blocks (use ``SECifarResNet`` in configs).
+
+    Args:
+        depth: number of layers, 6n+2 with n >= 1 basic blocks per stage (20, 32, 44, 56, 110, ...). Default: 20.
+        num_classes: number of classes (the size of the logits). Default: 10.
+        in_channels: channels of the input images (3 for CIFAR, 1 for MNIST). Default: 3.
+        shortcut: "A" (identity, subsampled and zero-padded in channels; the paper's for CIFAR) or "B" (1x1
+            projection + BN where the shape changes). Default: "A".
+        se_reduction: ratio r of an SE block on every residual branch, >= 1; None adds no SE blocks. Default: None.
     """
 
     def __init__(self, depth: int = 20, num_classes: int = 10, in_channels: int = 3,

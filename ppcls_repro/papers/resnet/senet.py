@@ -31,7 +31,20 @@ from ppcls_repro.registry import MODELS
 
 @MODELS.register
 class SEResNet(ResNet):
-    """SE-ResNet-18/34/50/101/152 for ImageNet; ``reduction`` is the paper's r."""
+    """SE-ResNet-18/34/50/101/152 for ImageNet; ``reduction`` is the paper's r.
+
+    Args:
+        depth: number of layers: 18 or 34 (basic blocks), 50, 101 or 152 (bottlenecks). Default: 50.
+        num_classes: number of classes (the size of the logits). Default: 1000.
+        in_channels: channels of the input images (3 for RGB). Default: 3.
+        reduction: SE reduction ratio r, >= 1 (the paper's 16); an SE block's hidden width is
+            ``channels // r``, at least 1. Default: 16.
+        stride_in_1x1: True puts a downsampling bottleneck's stride 2 in its first 1x1 convolution (the
+            authors' Caffe models), False in its 3x3 convolution ("V1.5"); ignored by 18/34. Default: True.
+        groups: groups of every bottleneck's 3x3 convolution (ResNeXt-style); must stay 1 for 18/34. Default: 1.
+        width_per_group: width of one 3x3 group in the first stage, doubling per stage (bottleneck width is
+            groups x that); must stay 64 for 18/34. Default: 64.
+    """
 
     def __init__(self, depth: Literal[18, 34, 50, 101, 152] = 50, num_classes: int = 1000,
                  in_channels: int = 3, reduction: int = 16, stride_in_1x1: bool = True,
@@ -43,7 +56,17 @@ class SEResNet(ResNet):
 
 @MODELS.register
 class SECifarResNet(CifarResNet):
-    """SE-ResNet with 6n+2 layers for CIFAR (SE-ResNet-110 in Table 4), option A shortcuts."""
+    """SE-ResNet with 6n+2 layers for CIFAR (SE-ResNet-110 in Table 4), option A shortcuts.
+
+    Args:
+        depth: number of layers, 6n+2 with n >= 1 basic blocks per stage (110: SE-ResNet-110). Default: 110.
+        num_classes: number of classes (the size of the logits). Default: 10.
+        in_channels: channels of the input images (3 for CIFAR, 1 for MNIST). Default: 3.
+        reduction: SE reduction ratio r, >= 1 (the paper's 16); the hidden width is ``channels // r``, at
+            least 1 (1/2/4 units in the 16/32/64-channel stages at r = 16). Default: 16.
+        shortcut: "A" (identity, subsampled and zero-padded in channels; the ResNet paper's for CIFAR) or "B"
+            (1x1 projection + BN where the shape changes). Default: "A".
+    """
 
     def __init__(self, depth: int = 110, num_classes: int = 10, in_channels: int = 3,
                  reduction: int = 16, shortcut: Literal["A", "B"] = "A") -> None:

@@ -15,14 +15,14 @@ import h5py
 import numpy as np
 from paddle.io import Dataset
 
-from ppcls_repro.data.color import rgb2ycbcr
 from ppcls_repro.data.cache import cache_key, write_h5
+from ppcls_repro.data.color import rgb2ycbcr
 from ppcls_repro.data.download import resolve_source
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.papers.sr.protocol import bicubic_downscale, bicubic_upscale, make_sr_pair, modcrop
+from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import list_images, load_rgb
 from ppcls_repro.utils.logger import get_logger
-from ppcls_repro.registry import DATASETS
 
 def cut_srcnn_patches(lr_up: np.ndarray, hr: np.ndarray, input_size: int, label_size: int,
                       stride: int) -> tuple[np.ndarray, np.ndarray]:
@@ -41,7 +41,22 @@ def cut_srcnn_patches(lr_up: np.ndarray, hr: np.ndarray, input_size: int, label_
 
 @DATASETS.register
 class SRCNNPatches(Dataset):
-    """SRCNN training sub-images from a folder of HR images (T91 by default)."""
+    """SRCNN training sub-images from a folder of HR images (T91 by default).
+
+    Args:
+        root: folder of the HR training images (T91 with the default manifest). Required.
+        scale: upscaling factor, an integer >= 1 (modcrop, then bicubic down and up by it). Required.
+        input_size: side of the bicubic-upscaled input sub-images, in pixels (33 in ``generate_train.m``).
+            Default: 33.
+        label_size: side of the HR labels centred in the inputs, in pixels; ``input_size - label_size``
+            must be even and >= 0 (21 in ``generate_train.m``). Default: 21.
+        stride: step of the sub-image grid, in pixels (14 in ``generate_train.m``). Default: 14.
+        manifest: sha256 manifest ``root`` is verified against (sample images stand in when it fails,
+            unless strict); None reads ``root`` as is, unverified. Default: "t91".
+        cache_dir: folder of the HDF5 sub-image cache. Default: "dataset/cache".
+        download: fetch missing or mismatched files named by the manifest (no effect without one).
+            Default: True.
+    """
 
     def __init__(self, root: str, scale: int, input_size: int = 33, label_size: int = 21,
                  stride: int = 14, manifest: str | None = "t91", cache_dir: str = "dataset/cache",
@@ -87,7 +102,16 @@ def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
 
 @DATASETS.register
 class SRImageFolder(Dataset):
-    """Whole images for SR evaluation (Set5 by default): bicubic input and HR target on Y."""
+    """Whole images for SR evaluation (Set5 by default): bicubic input and HR target on Y.
+
+    Args:
+        root: folder of the HR evaluation images (Set5 with the default manifest). Required.
+        scale: upscaling factor, an integer >= 1 (modcrop, then bicubic down and up by it). Required.
+        manifest: sha256 manifest ``root`` is verified against (sample images stand in when it fails,
+            unless strict); None reads ``root`` as is, unverified. Default: "set5".
+        download: fetch missing or mismatched files named by the manifest (no effect without one).
+            Default: True.
+    """
 
     def __init__(self, root: str, scale: int, manifest: str | None = "set5",
                  strict: bool = False, download: bool = True) -> None:

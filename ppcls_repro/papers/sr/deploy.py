@@ -18,13 +18,13 @@ from typing import Any, Literal
 import numpy as np
 
 from ppcls_repro.data.color import rgb2ycbcr, ycbcr2rgb
-from ppcls_repro.papers.sr.protocol import bicubic_upscale
-from ppcls_repro.utils.images import quantize_uint8
 from ppcls_repro.deploy.pipeline import Net, TiledImagePipeline
-from ppcls_repro.utils.images import read_image, save_image
 from ppcls_repro.deploy.predictor import ModelDirError
 from ppcls_repro.deploy.tiling import run_tiled
+from ppcls_repro.papers.sr.protocol import bicubic_upscale
 from ppcls_repro.registry import PIPELINES
+from ppcls_repro.utils.images import quantize_uint8
+from ppcls_repro.utils.images import read_image, save_image
 
 
 @PIPELINES.register

@@ -19,6 +19,10 @@ class SuperResolutionEvaluator(PerImageEvaluator):
     The prediction is clipped and rounded like MATLAB's ``uint8(im * 255)`` before scoring
     (``sr_protocol.score_sr``), which is how the paper's numbers were computed. Panels are
     bicubic | model | ground truth in RGB, with the model's Y and bicubic CbCr.
+
+    Args:
+        scale: upscaling factor, also the pixels shaved from each border before scoring. Required.
+        num_panels: number of images (the first ones) whose panel is kept for VisualDL. Default: 3.
     """
 
     keys = ("psnr", "ssim", "bicubic_psnr", "bicubic_ssim")

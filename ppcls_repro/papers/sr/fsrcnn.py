@@ -49,9 +49,9 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.utils.spec import ExportSpec
 from ppcls_repro.layers.bias import add_channel_bias
 from ppcls_repro.registry import MODELS
+from ppcls_repro.utils.spec import ExportSpec
 
 DECONV_KERNEL = 9
 PRELU_INIT = 0.25  # He et al.'s initial slope, also Caffe's PReLU default
@@ -97,6 +97,17 @@ class FSRCNN(nn.Layer):
     Parameter prefixes (used by ``Optimizer.trainable`` and ``Global.pretrained_prefixes``):
     ``extract``, ``shrink``, ``mapping``, ``expand``, ``deconv``; the buffer ``scale`` records the
     factor so that strict loading refuses weights trained for another one.
+
+    Args:
+        scale: upscaling factor, 1 to 10 (the stride of the 9x9 deconvolution). Required.
+        d: channels of the feature extraction and expanding layers, >= 1. Default: 56.
+        s: channels of the shrinking and mapping layers, >= 1. Default: 12.
+        m: number of 3x3 mapping layers, >= 0. Default: 4.
+        in_channels: image channels: 1 for Y (the paper), 3 for RGB (export takes only 1 or 3). Default: 1.
+        init: convolutions He-initialised for PReLU slope 0.25 ("paper") or slope 0 ("he_relu", Caffe's
+            "msra", not the paper's); the deconvolution is N(0, 0.001^2) either way. Default: "paper".
+        padding_mode: padding of the convolutions (not the deconvolution): "zeros" (the paper) or
+            "replicate" (edge replication). Default: "zeros".
     """
 
     def __init__(self, scale: int, d: int = 56, s: int = 12, m: int = 4, in_channels: int = 1,

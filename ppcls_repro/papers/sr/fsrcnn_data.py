@@ -34,15 +34,15 @@ from paddle.io import Dataset
 
 from ppcls_repro.data.cache import cache_key, write_h5
 from ppcls_repro.data.download import DataSource
-from ppcls_repro.utils.errors import DataError
+from ppcls_repro.data.download import resolve_source
 from ppcls_repro.data.imresize import imresize
 from ppcls_repro.papers.sr.datasets import SRImageFolder
-from ppcls_repro.data.download import resolve_source
-from ppcls_repro.utils.images import list_images
 from ppcls_repro.papers.sr.protocol import bicubic_downscale, check_scale, luminance_uint8, modcrop
+from ppcls_repro.registry import DATASETS
+from ppcls_repro.utils.errors import DataError
+from ppcls_repro.utils.images import list_images
 from ppcls_repro.utils.images import load_rgb, quantize_uint8
 from ppcls_repro.utils.logger import get_logger
-from ppcls_repro.registry import DATASETS
 
 PAPER_SCALES = (1.0, 0.9, 0.8, 0.7, 0.6)  # the paper's augmentation, "Scaling"
 PAPER_ROTATIONS = (0, 90, 180, 270)  # the paper's augmentation, "Rotation" (counter-clockwise, as imrotate)
@@ -90,6 +90,24 @@ class FSRCNNPatches(Dataset):
 
     ``extra_roots`` are folders of HR images added to ``root``'s (the paper's fine-tuning set is
     T91 + General-100); they are never downloaded nor replaced by samples: a missing one is an error.
+
+    Args:
+        root: folder of the HR training images (T91 with the default manifest). Required.
+        scale: upscaling factor, an integer >= 1 (LR = bicubic shrink of the HR image by it). Required.
+        lr_size: side of the LR input sub-images, in LR pixels, >= 1; labels are ``scale * lr_size``
+            (the paper's 10/7/6 for x2/x3/x4). Required.
+        stride: step of the sub-image grid, in LR pixels, >= 1 (no value in the paper). Default: 4.
+        aug_scales: downscaling factors in (0, 1] of the augmentation; None is the paper's
+            1.0/0.9/0.8/0.7/0.6. Default: None.
+        rotations: rotations of the augmentation, in degrees counter-clockwise, multiples of 90; None is
+            the paper's 0/90/180/270. Default: None.
+        extra_roots: further folders of HR images added to ``root``'s (e.g. General-100); None adds none.
+            Default: None.
+        manifest: sha256 manifest ``root`` is verified against (sample images stand in when it fails,
+            unless strict); None reads ``root`` as is, unverified. Default: "t91".
+        cache_dir: folder of the HDF5 cache of augmented LR/HR images. Default: "dataset/cache".
+        download: fetch missing or mismatched files named by the manifest (no effect without one).
+            Default: True.
     """
 
     def __init__(self, root: str, scale: int, lr_size: int, stride: int = 4,
@@ -195,6 +213,14 @@ class SRLowResImageFolder(SRImageFolder):
 
     Items: ``input`` LR Y (h x w), ``target`` HR Y (scale h x scale w), ``bicubic`` the
     bicubic-upscaled LR Y (SRCNN's input: the baseline the evaluator scores), ``cbcr`` bicubic CbCr, ``name``.
+
+    Args:
+        root: folder of the HR evaluation images (Set5 with the default manifest). Required.
+        scale: upscaling factor, an integer >= 1 (modcrop, then bicubic shrink by it). Required.
+        manifest: sha256 manifest ``root`` is verified against (sample images stand in when it fails,
+            unless strict); None reads ``root`` as is, unverified. Default: "set5".
+        download: fetch missing or mismatched files named by the manifest (no effect without one).
+            Default: True.
     """
 
     def _load(self, path: Path) -> dict[str, np.ndarray | str]:

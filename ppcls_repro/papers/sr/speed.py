@@ -20,12 +20,12 @@ import numpy as np
 
 from ppcls_repro.deploy.benchmark import Timing, time_interleaved
 from ppcls_repro.deploy.export import export_network
-from ppcls_repro.engine.setup import build_network
 from ppcls_repro.deploy.pipeline import load_deployment
-from ppcls_repro.utils.images import save_image
 from ppcls_repro.deploy.predictor import Predictor, PredictorOptions
 from ppcls_repro.engine.checkpoint import load_weights
+from ppcls_repro.engine.setup import build_network
 from ppcls_repro.registry import ConfigError
+from ppcls_repro.utils.images import save_image
 
 
 @dataclasses.dataclass

@@ -28,9 +28,9 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.utils.spec import ExportSpec
 from ppcls_repro.layers.bias import add_channel_bias
 from ppcls_repro.registry import MODELS
+from ppcls_repro.utils.spec import ExportSpec
 
 
 @MODELS.register
@@ -38,6 +38,17 @@ class SRCNN(nn.Layer):
     """Three-layer SRCNN; ``kernel_sizes=(9, 1, 5)`` and ``channels=(64, 32)`` is the 9-1-5 base model.
 
     ``scale`` is the upscaling factor the weights are trained for (the input is already upscaled).
+
+    Args:
+        scale: upscaling factor the weights are for, kept in the state dict so that a checkpoint of
+            another scale is refused. Required.
+        kernel_sizes: filter sizes (f1, f2, f3) in pixels, all odd. Default: (9, 1, 5).
+        channels: filters (n1, n2) of the first two layers. Default: (64, 32).
+        in_channels: image channels: 1 for Y (the paper), 3 for RGB (export takes only 1 or 3). Default: 1.
+        init: weights from N(0, 0.001^2) ("paper") or He normal ("kaiming", a deviation); biases 0.
+            Default: "paper".
+        pad_in_training: pad every layer by edge replication in training too (output the input's size);
+            False trains unpadded (output smaller by ``border`` per side). Eval always pads. Default: False.
     """
 
     def __init__(self, scale: int, kernel_sizes: tuple[int, int, int] = (9, 1, 5),

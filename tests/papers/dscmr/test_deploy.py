@@ -6,13 +6,13 @@ import paddle
 import pytest
 import scipy.io
 
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.deploy.export import export_network
 from ppcls_repro.deploy.infer import InferOptions, infer
 from ppcls_repro.deploy.pipeline import load_deployment
 from ppcls_repro.deploy.predictor import Predictor
 from ppcls_repro.papers.dscmr.deploy import read_feature_file
 from ppcls_repro.registry import MODELS
+from ppcls_repro.utils.errors import DataError
 
 DIMS = {"image": 24, "text": 10}
 

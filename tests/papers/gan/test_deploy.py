@@ -9,9 +9,9 @@ from PIL import Image
 
 from ppcls_repro.config import load_config
 from ppcls_repro.deploy.export import export_model
+from ppcls_repro.deploy.infer import InferOptions, infer
 from ppcls_repro.engine.setup import build_network
 from ppcls_repro.papers.gan.deploy import GANSamples
-from ppcls_repro.deploy.infer import InferOptions, infer
 
 REPO = Path(__file__).resolve().parents[3]
 GAN = REPO / "configs" / "gan_mnist.yaml"

@@ -3,13 +3,13 @@ import numpy as np
 import paddle
 import pytest
 
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.data.mnist import load_mnist, write_idx
-from ppcls_repro.papers.gan.data import MNISTValTest
 from ppcls_repro.papers.gan import evaluate as parzen_evaluate
+from ppcls_repro.papers.gan.data import MNISTValTest
 from ppcls_repro.papers.gan.evaluate import ParzenEvaluator, sample_images
-from ppcls_repro.papers.gan.parzen import PAPER_SIGMAS, parzen_log_likelihood
 from ppcls_repro.papers.gan.model import Generator
+from ppcls_repro.papers.gan.parzen import PAPER_SIGMAS, parzen_log_likelihood
+from ppcls_repro.utils.errors import DataError
 
 
 @pytest.fixture

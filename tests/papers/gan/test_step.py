@@ -4,9 +4,9 @@ import paddle
 import pytest
 
 from ppcls_repro.config import load_config
-from ppcls_repro.papers.gan.step import AdversarialStep, ExponentialDecay, momentum_at
 from ppcls_repro.engine.trainer import train
 from ppcls_repro.papers.gan.model import generator_weights
+from ppcls_repro.papers.gan.step import AdversarialStep, ExponentialDecay, momentum_at
 
 CONFIG = "configs/gan_mnist.yaml"
 SMALL = ["Arch.generator.noise_dim=8", "Arch.generator.hidden=[16]", "Arch.discriminator.units=[12]",

@@ -7,10 +7,10 @@ import pytest
 import scipy.io
 
 from ppcls_repro.papers.hybridsn import data as hsi
-from ppcls_repro.utils.errors import DataError
 from ppcls_repro.papers.hybridsn.data import (GUARD, SCENES, TEST, TRAIN, UNLABELLED, HSIWindows, block_split, cut_window,
                                   fit_pca, pad_cube, random_split, read_cube, read_ground_truth, read_mat,
                                   stratified_subset, synthetic_cube)
+from ppcls_repro.utils.errors import DataError
 
 
 def write_v73(path, variables: dict) -> None:
@@ -332,3 +332,14 @@ def test_real_cube_files_are_read_through_the_dataset(tmp_path, caplog):
     row, col = data.pixels[0]
     reference = fit_pca(cube.reshape(-1, 24), 8).transform(cube[row, col][None])[0]
     np.testing.assert_allclose(data[0]["input"][0, :, 3, 3], reference, rtol=1e-4, atol=1e-4)
+
+
+def test_another_variable_of_the_same_file_gets_its_own_cache(tmp_path):
+    gt = tiny_map(tmp_path)
+    flipped = gt[::-1].copy()
+    scipy.io.savemat(tmp_path / "two.mat", {"tiny_gt": gt, "flipped_gt": flipped})
+    first = tiny_dataset(tmp_path, "train", gt_file="two.mat", gt_key="tiny_gt")
+    second = tiny_dataset(tmp_path, "train", gt_file="two.mat", gt_key="flipped_gt")
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 2
+    np.testing.assert_array_equal(second.gt, flipped)
+    assert not np.array_equal(first.scene.padded, second.scene.padded)

@@ -10,11 +10,11 @@ import scipy.io
 from PIL import Image
 
 from ppcls_repro.config import load_config
-from ppcls_repro.papers.hybridsn.data import HSIWindows, synthetic_cube
 from ppcls_repro.deploy.export import ExportError, export_model
-from ppcls_repro.engine.setup import build_network
 from ppcls_repro.deploy.infer import InferOptions, infer
 from ppcls_repro.deploy.pipeline import load_deployment
+from ppcls_repro.engine.setup import build_network
+from ppcls_repro.papers.hybridsn.data import HSIWindows, synthetic_cube
 
 CONFIG = Path(__file__).resolve().parents[3] / "configs" / "hybridsn_ip.yaml"
 

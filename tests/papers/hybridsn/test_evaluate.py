@@ -9,9 +9,9 @@ import scipy.io
 from PIL import Image
 
 from ppcls_repro.config import load_config
+from ppcls_repro.engine.setup import build_loader
 from ppcls_repro.papers.hybridsn.data import TEST, TRAIN, HSIWindows
 from ppcls_repro.papers.hybridsn.evaluate import PALETTE, HSIClassificationEvaluator, colourise, write_hsi_report
-from ppcls_repro.engine.setup import build_loader
 from ppcls_repro.papers.hybridsn.model import HybridSN
 
 CONFIG = Path(__file__).resolve().parents[3] / "configs" / "hybridsn_ip_synthetic.yaml"

@@ -9,14 +9,14 @@ import pytest
 from PIL import Image
 
 from ppcls_repro.config import load_config
-from ppcls_repro.papers.resnet.cifar import CIFAR10, write_batch
-from ppcls_repro.papers.resnet.imagenet import ImageNet, write_list_file
 from ppcls_repro.data.mnist import MNIST, write_idx
-from ppcls_repro.papers.resnet.deploy import Classification
 from ppcls_repro.deploy.export import ExportError, export_model
-from ppcls_repro.engine.setup import build_network
 from ppcls_repro.deploy.infer import InferOptions, infer
 from ppcls_repro.deploy.pipeline import load_deployment
+from ppcls_repro.engine.setup import build_network
+from ppcls_repro.papers.resnet.cifar import CIFAR10, write_batch
+from ppcls_repro.papers.resnet.deploy import Classification
+from ppcls_repro.papers.resnet.imagenet import ImageNet, write_list_file
 from ppcls_repro.registry import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"

@@ -4,9 +4,9 @@ import paddle
 import pytest
 from paddle.io import Dataset
 
-from ppcls_repro.papers.resnet.evaluate import ClassificationEvaluator
 from ppcls_repro.engine.setup import build_loader
 from ppcls_repro.metrics.classification import cross_entropy, topk_accuracy
+from ppcls_repro.papers.resnet.evaluate import ClassificationEvaluator
 
 
 class Features(Dataset):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ppcls_repro.utils.errors import DataError
-from ppcls_repro.papers.resnet.imagenet import ImageNet, write_list_file
 from ppcls_repro.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from ppcls_repro.papers.resnet.imagenet import ImageNet, write_list_file
+from ppcls_repro.utils.errors import DataError
 
 SMALL = dict(crop_size=32, scale_range=(36, 48), resize_short=36, num_classes=4)
 

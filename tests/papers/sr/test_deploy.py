@@ -11,17 +11,17 @@ import skimage.data
 from PIL import Image
 
 from ppcls_repro.data.color import rgb2ycbcr
-from ppcls_repro.utils.errors import DataError
-from ppcls_repro.papers.sr.protocol import bicubic_upscale
-from ppcls_repro.utils.images import quantize_uint8
 from ppcls_repro.deploy.infer import InferOptions, infer
 from ppcls_repro.deploy.pipeline import collect_inputs, load_deployment, run_inference
-from ppcls_repro.utils.images import read_image
 from ppcls_repro.deploy.predictor import ModelDirError, Predictor, PredictorOptions
-from ppcls_repro.papers.sr.deploy import SuperResolution
 from ppcls_repro.deploy.tiling import plan_tiles, run_tiled
+from ppcls_repro.papers.sr.deploy import SuperResolution
+from ppcls_repro.papers.sr.protocol import bicubic_upscale
 from ppcls_repro.papers.sr.srcnn import SRCNN
 from ppcls_repro.registry import ConfigError
+from ppcls_repro.utils.errors import DataError
+from ppcls_repro.utils.images import quantize_uint8
+from ppcls_repro.utils.images import read_image
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -3,10 +3,10 @@ import paddle
 import paddle.nn.functional as F
 import pytest
 
-from ppcls_repro.papers.sr.fsrcnn_data import cut_pair
-from ppcls_repro.papers.sr.protocol import bicubic_downscale
 from ppcls_repro.deploy.tiling import run_tiled
 from ppcls_repro.papers.sr.fsrcnn import FSRCNN, deconv_geometry
+from ppcls_repro.papers.sr.fsrcnn_data import cut_pair
+from ppcls_repro.papers.sr.protocol import bicubic_downscale
 
 
 def weight_count(model: paddle.nn.Layer) -> int:

@@ -7,11 +7,11 @@ import pytest
 from PIL import Image
 
 from ppcls_repro.papers.sr import fsrcnn_data
-from ppcls_repro.utils.errors import DataError
+from ppcls_repro.papers.sr.evaluate import SuperResolutionEvaluator
 from ppcls_repro.papers.sr.fsrcnn_data import FSRCNNPatches, SRLowResImageFolder, augment
 from ppcls_repro.papers.sr.protocol import bicubic_downscale, make_sr_pair, score_sr
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import load_rgb
-from ppcls_repro.papers.sr.evaluate import SuperResolutionEvaluator
 
 
 def write_images(folder: Path, sizes: list[tuple[int, int]], seed: int = 0) -> Path:
