@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import h5py
 import numpy as np
@@ -21,6 +21,17 @@ def cache_key(settings: dict[str, Any], files: list[Path]) -> str:
     """16 hex digits of the settings and the files' names and contents."""
     content = [(f.name, sha256_file(f)) for f in files]
     return hashlib.sha256(json.dumps([settings, content]).encode()).hexdigest()[:16]
+
+
+def cached_arrays(cache_dir: str | Path, prefix: str, settings: dict[str, Any], files: list[Path],
+                  build: Callable[[], dict[str, np.ndarray]]) -> tuple[dict[str, np.ndarray], Path]:
+    """The arrays of ``<cache_dir>/<prefix>_<key>.h5`` and that path; ``build()`` makes them when the
+    file is missing."""
+    cache = Path(cache_dir) / f"{prefix}_{cache_key(settings, files)}.h5"
+    if not cache.is_file():
+        write_h5(cache, build(), settings, files)
+    with h5py.File(cache, "r") as h5:
+        return {name: h5[name][:] for name in h5}, cache
 
 
 def write_h5(path: Path, arrays: dict[str, np.ndarray], settings: dict[str, Any], files: list[Path]) -> None:

@@ -20,12 +20,11 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
-import h5py
 import numpy as np
 from paddle.io import Dataset
 from PIL import Image
 
-from ppcls_repro.data.cache import cache_key, write_h5
+from ppcls_repro.data.cache import cached_arrays
 from ppcls_repro.data.download import resolve_source
 from ppcls_repro.data.imresize import imresize
 from ppcls_repro.registry import DATASETS
@@ -114,11 +113,9 @@ class DenoisePatches(Dataset):
         settings = {"kind": "denoise", "patch": patch_size, "stride": stride, "scales": list(scales),
                     "resize": "matlab_bicubic_uint8", "version": 1}
         files = list_images(self.source.path)
-        cache = Path(cache_dir) / f"denoise_p{patch_size}_{cache_key(settings, files)}.h5"
-        if not cache.is_file():
-            _build_cache(cache, files, settings)
-        with h5py.File(cache, "r") as h5:
-            self.patches = h5["clean"][:]
+        arrays, cache = cached_arrays(cache_dir, f"denoise_p{patch_size}", settings, files,
+                                      lambda: _cut_all(files, settings))
+        self.patches = arrays["clean"]
         noise = f"sigma {sigma}" if sigma is not None else f"sigma ~ U{list(sigma_range)}"
         get_logger().info(f"{len(self.patches)} clean {patch_size}x{patch_size} patches from {len(files)} images "
                           f"({self.source.kind}: {self.source.path}), {noise}, cache {cache}")
@@ -138,15 +135,15 @@ class DenoisePatches(Dataset):
         return {"input": noisy[None], "target": np.ascontiguousarray(clean)[None]}
 
 
-def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
-    get_logger().info(f"cutting clean patches from {len(files)} images into {cache} (once)")
+def _cut_all(files: list[Path], settings: dict) -> dict[str, np.ndarray]:
+    get_logger().info(f"cutting clean patches from {len(files)} images (once: they are cached)")
     chunks = []
     for path in files:
         patches = cut_patches(load_gray(path), settings["patch"], settings["stride"], tuple(settings["scales"]))
         if len(patches) == 0:
             raise DataError(f"{path}: image is smaller than a {settings['patch']}x{settings['patch']} patch")
         chunks.append(patches)
-    write_h5(cache, {"clean": np.concatenate(chunks)}, settings, files)
+    return {"clean": np.concatenate(chunks)}
 
 
 @DATASETS.register

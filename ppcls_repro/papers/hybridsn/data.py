@@ -167,6 +167,11 @@ def read_cube(path: Path, key: str, spec: SceneSpec, rows_cols: tuple[int, int],
     if cube.shape[:2] != rows_cols:
         raise DataError(f"{path}: '{key}' is {cube.shape[0]}x{cube.shape[1]} pixels but the label map is "
                         f"{rows_cols[0]}x{rows_cols[1]}")
+    return finite_float32(cube, path, key)
+
+
+def finite_float32(cube: np.ndarray, path: Path, key: str) -> np.ndarray:
+    """``cube`` as float32; a NaN or infinite value is an error naming the file and variable."""
     cube = cube.astype(np.float32)
     if not np.isfinite(cube).all():
         raise DataError(f"{path}: '{key}' holds NaN or infinite values")

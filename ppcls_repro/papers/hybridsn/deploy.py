@@ -82,10 +82,7 @@ class HyperspectralMap(Pipeline):
         if cube.ndim != 3 or cube.shape[2] != self.input_bands:
             raise DataError(f"{path}: '{key}' has shape {cube.shape}; the model takes (rows, cols, "
                             f"{self.input_bands}) cubes")
-        cube = cube.astype(np.float32)
-        if not np.isfinite(cube).all():
-            raise DataError(f"{path}: '{key}' holds NaN or infinite values")
-        return cube
+        return hsi.finite_float32(cube, path, key)
 
     def classify(self, cube: np.ndarray, net: Net, batch: int) -> np.ndarray:
         """The 0-based class of every pixel of a ``(rows, cols, input_bands)`` cube."""

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
 import numpy as np
 from paddle.io import Dataset
 
-from ppcls_repro.data.cache import cache_key, write_h5
+from ppcls_repro.data.cache import cached_arrays
 from ppcls_repro.data.color import rgb2ycbcr
 from ppcls_repro.data.download import resolve_source
 from ppcls_repro.papers.sr.protocol import bicubic_downscale, bicubic_upscale, make_sr_pair, modcrop
@@ -69,12 +68,8 @@ class SRCNNPatches(Dataset):
         settings = {"kind": "srcnn", "scale": scale, "input": input_size, "label": label_size,
                     "stride": stride, "version": 1}
         files = list_images(self.source.path)
-        cache = Path(cache_dir) / f"srcnn_x{scale}_{cache_key(settings, files)}.h5"
-        if not cache.is_file():
-            _build_cache(cache, files, settings)
-        with h5py.File(cache, "r") as h5:
-            self.inputs = h5["input"][:]
-            self.labels = h5["label"][:]
+        arrays, cache = cached_arrays(cache_dir, f"srcnn_x{scale}", settings, files, lambda: _cut_all(files, settings))
+        self.inputs, self.labels = arrays["input"], arrays["label"]
         get_logger().info(f"{len(self.inputs)} sub-images x{scale} from {len(files)} images "
                           f"({self.source.kind}: {self.source.path}), cache {cache}")
 
@@ -85,8 +80,8 @@ class SRCNNPatches(Dataset):
         return {"input": self.inputs[index][None], "target": self.labels[index][None]}
 
 
-def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
-    get_logger().info(f"extracting sub-images from {len(files)} images into {cache} (once)")
+def _cut_all(files: list[Path], settings: dict) -> dict[str, np.ndarray]:
+    get_logger().info(f"extracting sub-images from {len(files)} images (once: they are cached)")
     inputs, labels = [], []
     for path in files:
         hr, lr_up = make_sr_pair(load_rgb(path), settings["scale"])
@@ -97,7 +92,7 @@ def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
                             f"{settings['input']}x{settings['input']} sub-image")
         inputs.append(x)
         labels.append(y)
-    write_h5(cache, {"input": np.concatenate(inputs), "label": np.concatenate(labels)}, settings, files)
+    return {"input": np.concatenate(inputs), "label": np.concatenate(labels)}
 
 
 @DATASETS.register

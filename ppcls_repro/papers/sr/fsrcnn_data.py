@@ -25,14 +25,12 @@ Values are float32 in [0, 1] (Y / 255), CHW.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import h5py
 import numpy as np
 from paddle.io import Dataset
 
-from ppcls_repro.data.cache import cache_key, write_h5
+from ppcls_repro.data.cache import cached_arrays
 from ppcls_repro.data.download import DataSource
 from ppcls_repro.data.download import resolve_source
 from ppcls_repro.data.imresize import imresize
@@ -128,10 +126,9 @@ class FSRCNNPatches(Dataset):
         base = resolve_source(root, manifest, strict, download)
         files = list_images(base.path) + [f for extra in extra_roots or [] for f in _extra_images(extra)]
         self.source = _describe(base, extra_roots or [])
-        cache = Path(cache_dir) / f"fsrcnn_x{self.scale}_{cache_key(settings, files)}.h5"
-        if not cache.is_file():
-            _build_cache(cache, files, settings)
-        self.lr_images, self.hr_images = _read_cache(cache)
+        arrays, cache = cached_arrays(cache_dir, f"fsrcnn_x{self.scale}", settings, files,
+                                      lambda: _augment_all(files, settings))
+        self.lr_images, self.hr_images = _unflatten(arrays, self.scale)
         self.index = _index(self.lr_images, lr_size, stride)
         if len(self.index) == 0:
             raise DataError(f"FSRCNNPatches: no {lr_size}x{lr_size} LR sub-image fits any image of "
@@ -164,9 +161,9 @@ def _describe(base: DataSource, extra_roots: list[str]) -> DataSource:
                       note=f"{base.note} + {', '.join(extra_roots)} (not verified by a manifest)")
 
 
-def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
+def _augment_all(files: list[Path], settings: dict) -> dict[str, np.ndarray]:
     versions = len(settings["aug_scales"]) * len(settings["rotations"])
-    get_logger().info(f"augmenting {len(files)} images x {versions} versions into {cache} (once)")
+    get_logger().info(f"augmenting {len(files)} images x {versions} versions (once: they are cached)")
     scale = settings["scale"]
     lrs, hrs, shapes = [], [], []
     for path in files:
@@ -180,15 +177,12 @@ def _build_cache(cache: Path, files: list[Path], settings: dict) -> None:
                 lrs.append((lr / 255.0).astype(np.float32).ravel())
                 hrs.append(hr.ravel())
                 shapes.append(lr.shape)
-    write_h5(cache, {"lr": np.concatenate(lrs), "hr": np.concatenate(hrs),
-                     "lr_shape": np.asarray(shapes, np.int64)}, settings, files)
+    return {"lr": np.concatenate(lrs), "hr": np.concatenate(hrs), "lr_shape": np.asarray(shapes, np.int64)}
 
 
-def _read_cache(cache: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The augmented (LR float32 in [0, 1], HR uint8) images stored in ``cache``."""
-    with h5py.File(cache, "r") as h5:
-        flat_lr, flat_hr, shapes = h5["lr"][:], h5["hr"][:], h5["lr_shape"][:]
-        scale = json.loads(h5.attrs["settings"])["scale"]
+def _unflatten(arrays: dict[str, np.ndarray], scale: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The augmented (LR float32 in [0, 1], HR uint8) images from the cache's flat arrays."""
+    flat_lr, flat_hr, shapes = arrays["lr"], arrays["hr"], arrays["lr_shape"]
     lrs, hrs, lr_at, hr_at = [], [], 0, 0
     for h, w in shapes:
         lrs.append(flat_lr[lr_at:lr_at + h * w].reshape(h, w))

@@ -108,7 +108,7 @@ def test_cache_is_reused_and_keyed_by_settings(tmp_path, monkeypatch):
     def no_rebuild(*args, **kwargs):
         raise AssertionError("the cache was rebuilt")
 
-    monkeypatch.setattr(fsrcnn_data, "_build_cache", no_rebuild)
+    monkeypatch.setattr(fsrcnn_data, "_augment_all", no_rebuild)
     again = patches(folder, tmp_path)
     np.testing.assert_array_equal(again[3]["target"], first[3]["target"])
     other_grid = patches(folder, tmp_path, stride=2)  # sub-images are cut on the fly: same cache
