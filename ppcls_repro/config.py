@@ -245,7 +245,9 @@ def fill_dataclass(schema: type, node: Any, key: str) -> dict[str, Any]:
     return dataclasses.asdict(schema(**node))
 
 
-def save_config(cfg: dict[str, Any], path: str | Path) -> None:
-    """Write the resolved config (after overrides and defaults) beside a run's outputs."""
+def save_config(cfg: dict[str, Any], path: str | Path, header: str = "") -> None:
+    """Write the resolved config (after overrides and defaults) beside a run's outputs; ``header``
+    lines go first, as YAML comments."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(yaml.safe_dump(cfg, sort_keys=False))
+    comments = "".join(f"# {line}\n" for line in header.splitlines())
+    Path(path).write_text(comments + yaml.safe_dump(cfg, sort_keys=False))

@@ -16,6 +16,7 @@ import ppcls_repro.papers.sr.deploy  # noqa: F401
 import ppcls_repro.papers.sr.evaluate  # noqa: F401
 import ppcls_repro.papers.sr.fsrcnn  # noqa: F401
 import ppcls_repro.papers.sr.srcnn  # noqa: F401
+import ppcls_repro.papers.sr.weights  # noqa: F401
 
 # ResNet, SENet (classification; MNIST is shared with the GAN)
 import ppcls_repro.data.mnist  # noqa: F401

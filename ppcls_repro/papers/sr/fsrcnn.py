@@ -57,14 +57,20 @@ DECONV_KERNEL = 9
 PRELU_INIT = 0.25  # He et al.'s initial slope, also Caffe's PReLU default
 
 
-def deconv_geometry(scale: int, kernel: int = DECONV_KERNEL) -> tuple[int, int]:
-    """(padding, output_padding) that make the transposed convolution output ``scale`` x its input
-    with the kernel centre at HR offset ``(scale - 1) // 2`` inside each LR pixel's block."""
+def deconv_geometry(scale: int, kernel: int = DECONV_KERNEL,
+                    alignment: Literal["centred", "corner"] = "centred") -> tuple[int, int]:
+    """(padding, output_padding) that make the transposed convolution output ``scale`` x its input.
+
+    ``centred``: the kernel centre of LR pixel i at HR row ``scale * i + (scale - 1) // 2``, inside
+    that pixel's block (the module docstring). ``corner``: at ``scale * i`` (padding ``(k - 1) / 2``,
+    output_padding ``scale - 1``), where the authors' released x2 and x4 models put it (x2: the same).
+    """
     if scale < 1 or (scale - 1) // 2 > (kernel - 1) // 2:
         raise ValueError(f"FSRCNN scale must be between 1 and {kernel + 1} for a {kernel}x{kernel} "
                          f"deconvolution, got {scale}")
-    padding = (kernel - 1) // 2 - (scale - 1) // 2
-    output_padding = scale + 2 * padding - kernel  # solves H_out = scale * H_in; 0 or 1, < stride
+    shift = (scale - 1) // 2 if alignment == "centred" else 0
+    padding = (kernel - 1) // 2 - shift
+    output_padding = scale + 2 * padding - kernel  # solves H_out = scale * H_in; < stride
     return padding, output_padding
 
 
@@ -108,15 +114,19 @@ class FSRCNN(nn.Layer):
             "msra", not the paper's); the deconvolution is N(0, 0.001^2) either way. Default: "paper".
         padding_mode: padding of the convolutions (not the deconvolution): "zeros" (the paper) or
             "replicate" (edge replication). Default: "zeros".
+        deconv_alignment: where the 9x9 deconvolution puts LR pixel i's kernel centre: "centred" at HR
+            ``scale * i + (scale - 1) // 2`` (trained here), "corner" at ``scale * i`` (the authors' released
+            x2/x4 models; x2 is the same either way). Default: "centred".
     """
 
     def __init__(self, scale: int, d: int = 56, s: int = 12, m: int = 4, in_channels: int = 1,
                  init: Literal["paper", "he_relu"] = "paper",
-                 padding_mode: Literal["zeros", "replicate"] = "zeros") -> None:
+                 padding_mode: Literal["zeros", "replicate"] = "zeros",
+                 deconv_alignment: Literal["centred", "corner"] = "centred") -> None:
         super().__init__()
         if min(d, s, in_channels) < 1 or m < 0:
             raise ValueError(f"FSRCNN needs d, s >= 1 and m >= 0, got d={d}, s={s}, m={m}")
-        self.padding, self.output_padding = deconv_geometry(scale)
+        self.padding, self.output_padding = deconv_geometry(scale, alignment=deconv_alignment)
         self.register_buffer("scale", paddle.to_tensor([scale], dtype="int64"), persistable=True)
         self.extract = ConvPReLU(in_channels, d, 5, init, padding_mode)
         self.shrink = ConvPReLU(d, s, 1, init, padding_mode)
