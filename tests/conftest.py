@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import h5py
+import numpy
 import pytest
 
 import ppcls_repro.plugins  # noqa: F401  (registers every part, as the tools do)
@@ -45,3 +47,23 @@ def srcnn_overrides(tiny_images, tmp_path) -> list[str]:
         "DataLoader.Train.sampler.batch_size=8",
         f"DataLoader.Eval.dataset.root={tiny_images}", "DataLoader.Eval.dataset.manifest=null",
     ]
+
+
+@pytest.fixture(scope="session")
+def write_v73():
+    """A function writing a MATLAB v7.3 MAT-file as MATLAB does (see ``_write_v73``)."""
+    return _write_v73
+
+
+def _write_v73(path, variables: dict) -> None:
+    """A MATLAB v7.3 MAT-file as MATLAB writes it: HDF5 behind a 512-byte header, every array stored
+    column-major (so HDF5 sees the axes reversed) with a MATLAB_class attribute."""
+    with h5py.File(path, "w", userblock_size=512) as handle:
+        for name, value in variables.items():
+            data = handle.create_dataset(name, data=numpy.asarray(value).T)
+            data.attrs["MATLAB_class"] = numpy.bytes_("double" if numpy.asarray(value).dtype.kind == "f" else "uint8")
+    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2024 HDF5 schema 1.00 ."
+    with open(path, "r+b") as handle:
+        handle.write(header.ljust(116) + b"\x00" * 8 + b"\x00\x02" + b"IM")
+
+

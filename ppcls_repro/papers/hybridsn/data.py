@@ -44,13 +44,12 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-import h5py
 import numpy as np
-import scipy.io
 from paddle.io import Dataset
 from scipy.ndimage import gaussian_filter, maximum_filter
 
 from ppcls_repro.data.download import DataSource
+from ppcls_repro.data.matlab import read_mat
 from ppcls_repro.data.splits import class_quota, stratified_pick
 from ppcls_repro.registry import DATASETS
 from ppcls_repro.utils.errors import DataError
@@ -106,36 +105,6 @@ UNLABELLED, TRAIN, TEST, GUARD = 0, 1, 2, 3
 
 # ----------------------------------------------------------------------------------------------
 # Readers
-
-
-def read_mat(path: Path, key: str) -> np.ndarray:
-    """One variable of a MATLAB .mat file in MATLAB's axis order (v4-v7 via scipy, v7.3 via h5py)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    if h5py.is_hdf5(path):
-        return _read_v73(path, key)
-    return _read_v5(path, key)
-
-
-def _read_v5(path: Path, key: str) -> np.ndarray:
-    try:
-        names = [name for name, _, _ in scipy.io.whosmat(path)]
-    except Exception as err:  # scipy raises several types on a file that is not a .mat
-        raise DataError(f"{path}: not a readable MATLAB .mat file ({type(err).__name__}: {err})") from None
-    if key not in names:
-        raise DataError(f"{path}: no variable '{key}' (the file has: {', '.join(names) or 'nothing'})")
-    return np.asarray(scipy.io.loadmat(path, variable_names=[key])[key])
-
-
-def _read_v73(path: Path, key: str) -> np.ndarray:
-    with h5py.File(path, "r") as handle:
-        names = [name for name in handle if not name.startswith("#")]  # '#refs#', '#subsystem#'
-        if key not in names or not isinstance(handle[key], h5py.Dataset):
-            raise DataError(f"{path}: no array variable '{key}' (the file has: {', '.join(names) or 'nothing'})")
-        data = handle[key][()]
-    # MATLAB writes column-major data: HDF5 reports the dimensions reversed.
-    return np.ascontiguousarray(np.transpose(data))
 
 
 def read_ground_truth(path: Path, key: str, spec: SceneSpec, check_shape: bool = True) -> np.ndarray:

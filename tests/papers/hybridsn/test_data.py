@@ -1,72 +1,18 @@
-"""Hyperspectral data: .mat readers (v5 and v7.3), PCA whitening, lazy windows, splits, synthetic cube."""
+"""Hyperspectral data: scene files, PCA whitening, lazy windows, splits, synthetic cube."""
 import logging
 
-import h5py
 import numpy as np
 import pytest
 import scipy.io
 
 from ppcls_repro.papers.hybridsn import data as hsi
 from ppcls_repro.papers.hybridsn.data import (GUARD, SCENES, TEST, TRAIN, UNLABELLED, HSIWindows, block_split, cut_window,
-                                  fit_pca, pad_cube, random_split, read_cube, read_ground_truth, read_mat,
+                                  fit_pca, pad_cube, random_split, read_cube, read_ground_truth,
                                   stratified_subset, synthetic_cube)
 from ppcls_repro.utils.errors import DataError
 
 
-def write_v73(path, variables: dict) -> None:
-    """A MATLAB v7.3 MAT-file as MATLAB writes it: HDF5 behind a 512-byte header, every array stored
-    column-major (so HDF5 sees the axes reversed) with a MATLAB_class attribute."""
-    with h5py.File(path, "w", userblock_size=512) as handle:
-        for name, value in variables.items():
-            data = handle.create_dataset(name, data=np.asarray(value).T)
-            data.attrs["MATLAB_class"] = np.bytes_("double" if np.asarray(value).dtype.kind == "f" else "uint8")
-    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2024 HDF5 schema 1.00 ."
-    with open(path, "r+b") as handle:
-        handle.write(header.ljust(116) + b"\x00" * 8 + b"\x00\x02" + b"IM")
-
-
-@pytest.fixture
-def small_scene():
-    rng = np.random.default_rng(0)
-    cube = rng.normal(size=(7, 5, 6)) + np.arange(6)  # rows, cols, bands: all different axes
-    gt = rng.integers(0, 4, size=(7, 5)).astype(np.uint8)
-    return cube, gt
-
-
-def test_v5_reader_returns_matlab_order(tmp_path, small_scene):
-    cube, gt = small_scene
-    scipy.io.savemat(tmp_path / "scene.mat", {"cube": cube, "gt": gt})
-    np.testing.assert_array_equal(read_mat(tmp_path / "scene.mat", "cube"), cube)
-    np.testing.assert_array_equal(read_mat(tmp_path / "scene.mat", "gt"), gt)
-
-
-def test_v73_reader_transposes_back_to_matlab_order(tmp_path, small_scene):
-    cube, gt = small_scene
-    write_v73(tmp_path / "scene.mat", {"cube": cube, "gt": gt})
-    with pytest.raises(NotImplementedError):  # scipy cannot read it: h5py is needed
-        scipy.io.loadmat(tmp_path / "scene.mat")
-    assert h5py.File(tmp_path / "scene.mat")["cube"].shape == (6, 5, 7)  # what HDF5 sees
-    np.testing.assert_array_equal(read_mat(tmp_path / "scene.mat", "cube"), cube)
-    np.testing.assert_array_equal(read_mat(tmp_path / "scene.mat", "gt"), gt)
-
-
-@pytest.mark.parametrize("writer", ["v5", "v73"])
-def test_missing_key_names_the_file_and_the_keys_it_has(tmp_path, small_scene, writer):
-    path = tmp_path / "scene.mat"
-    scipy.io.savemat(path, {"other": small_scene[1]}) if writer == "v5" else write_v73(path, {"other": small_scene[1]})
-    with pytest.raises(DataError, match=r"scene\.mat: no .*variable 'indian_pines_gt' \(the file has: other\)"):
-        read_mat(path, "indian_pines_gt")
-
-
-def test_missing_and_unreadable_files(tmp_path):
-    with pytest.raises(DataError, match="nothing.mat: file not found"):
-        read_mat(tmp_path / "nothing.mat", "x")
-    (tmp_path / "text.mat").write_text("not a mat file at all, just text " * 10)
-    with pytest.raises(DataError, match="text.mat: not a readable MATLAB .mat file"):
-        read_mat(tmp_path / "text.mat", "x")
-
-
-def test_shapes_and_labels_are_checked_against_the_scene_table(tmp_path):
+def test_shapes_and_labels_are_checked_against_the_scene_table(tmp_path, write_v73):
     spec = SCENES["IndianPines"]
     scipy.io.savemat(tmp_path / "gt.mat", {"indian_pines_gt": np.ones((145, 144), np.uint8)})
     with pytest.raises(DataError, match=r"gt.mat: 'indian_pines_gt' has shape \(145, 144\), expected \(145, 145\)"):
@@ -133,6 +79,14 @@ def eager_window(cube: np.ndarray, row: int, col: int, window: int) -> np.ndarra
             if 0 <= r < cube.shape[0] and 0 <= c < cube.shape[1]:
                 out[:, i, j] = cube[r, c]
     return out
+
+
+@pytest.fixture
+def small_scene():
+    rng = np.random.default_rng(0)
+    cube = rng.normal(size=(7, 5, 6)) + np.arange(6)  # rows, cols, bands: all different axes
+    gt = rng.integers(0, 4, size=(7, 5)).astype(np.uint8)
+    return cube, gt
 
 
 def test_lazy_windows_equal_eager_windows_everywhere(small_scene):
@@ -322,7 +276,7 @@ def test_dataset_errors_name_the_problem(tmp_path):
         HSIWindows(root=str(tmp_path), split="train", synthetic=True)
 
 
-def test_real_cube_files_are_read_through_the_dataset(tmp_path, caplog):
+def test_real_cube_files_are_read_through_the_dataset(tmp_path, caplog, write_v73):
     gt = tiny_map(tmp_path)
     cube = synthetic_cube(gt, 24, seed=5)
     write_v73(tmp_path / "cube.mat", {"cube": cube.astype(np.float64)})
