@@ -46,6 +46,19 @@ def load_mat(path: Path) -> dict[str, Any]:
     return {name: _v5_value(value) for name, value in raw.items() if not name.startswith("__")}
 
 
+def variable_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Name -> MATLAB shape of every variable of a .mat file; empty for anything unreadable (a probe
+    that never raises: ``read_mat`` and ``load_mat`` give the errors)."""
+    try:
+        if h5py.is_hdf5(path):
+            with h5py.File(path, "r") as handle:
+                return {name: tuple(reversed(handle[name].shape)) if isinstance(handle[name], h5py.Dataset) else ()
+                        for name in _v73_names(handle)}
+        return {name: tuple(shape) for name, shape, _ in scipy.io.whosmat(path)}
+    except Exception:  # not a .mat file, or not a file
+        return {}
+
+
 def _existing(path: Path) -> Path:
     path = Path(path)
     if not path.is_file():

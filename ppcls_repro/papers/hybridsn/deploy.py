@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.io
 
+from ppcls_repro.data.matlab import read_mat, variable_shapes
 from ppcls_repro.deploy.pipeline import Net, Pipeline
 from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange
 from ppcls_repro.papers.hybridsn import data as hsi
@@ -71,14 +71,10 @@ class HyperspectralMap(Pipeline):
     def read_cube(self, path: Path) -> np.ndarray:
         """The ``(rows, cols, input_bands)`` float32 cube of a .mat file (``cube_key``, or its only 3-D array)."""
         key = self.cube_key
-        if not hsi.h5py.is_hdf5(path) and path.is_file():
-            try:
-                arrays = [(n, shape) for n, shape, _ in scipy.io.whosmat(str(path)) if len(shape) == 3]
-            except Exception:  # read_mat names the unreadable file below
-                arrays = []
-            if key not in [n for n, _ in arrays] and len(arrays) == 1:
-                key = arrays[0][0]
-        cube = hsi.read_mat(path, key)
+        cubes = [name for name, shape in variable_shapes(path).items() if len(shape) == 3]
+        if key not in cubes and len(cubes) == 1:
+            key = cubes[0]
+        cube = read_mat(path, key)  # names an unreadable file
         if cube.ndim != 3 or cube.shape[2] != self.input_bands:
             raise DataError(f"{path}: '{key}' has shape {cube.shape}; the model takes (rows, cols, "
                             f"{self.input_bands}) cubes")

@@ -22,23 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.io
 
-from ppcls_repro.data.matlab import load_mat
+from ppcls_repro.data.matlab import load_mat, variable_shapes
 from ppcls_repro.engine.importing import ImportedWeights
 from ppcls_repro.registry import WEIGHT_FORMATS
 from ppcls_repro.utils.errors import DataError
 
 SRCNN_KEYS = {f"{kind}_conv{i}" for kind in ("weights", "biases") for i in (1, 2, 3)}
 FSRCNN_KEYS = {"weights_conv", "biases_conv", "prelu_conv"}
-
-
-def mat_variables(path: Path) -> set[str]:
-    """The variable names of a MATLAB v5 file, or none when it is not one (never raises)."""
-    try:
-        return {name for name, _, _ in scipy.io.whosmat(path)}
-    except Exception:  # not a v4-v7 .mat file
-        return set()
 
 
 def matlab_filters(columns: np.ndarray, c_in: int, c_out: int) -> np.ndarray:
@@ -66,7 +57,7 @@ class SRCNNMatlab:
 
     @staticmethod
     def recognise(path: Path) -> bool:
-        return SRCNN_KEYS <= mat_variables(path)
+        return SRCNN_KEYS <= set(variable_shapes(path))
 
     @staticmethod
     def convert(path: Path, arch: dict[str, Any]) -> ImportedWeights:
@@ -100,7 +91,7 @@ class FSRCNNMatlab:
 
     @staticmethod
     def recognise(path: Path) -> bool:
-        return FSRCNN_KEYS <= mat_variables(path)
+        return FSRCNN_KEYS <= set(variable_shapes(path))
 
     @staticmethod
     def convert(path: Path, arch: dict[str, Any]) -> ImportedWeights:
