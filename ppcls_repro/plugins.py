@@ -40,6 +40,7 @@ import ppcls_repro.papers.dncnn.deploy  # noqa: F401
 import ppcls_repro.papers.dncnn.evaluate  # noqa: F401
 import ppcls_repro.papers.dncnn.loss  # noqa: F401
 import ppcls_repro.papers.dncnn.model  # noqa: F401
+import ppcls_repro.papers.dncnn.weights  # noqa: F401
 
 # HybridSN
 import ppcls_repro.papers.hybridsn.data  # noqa: F401

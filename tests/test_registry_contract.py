@@ -21,7 +21,7 @@ from ppcls_repro.engine.checkpoint import set_weights_strict
 from ppcls_repro.engine.evaluate import Evaluator
 from ppcls_repro.engine.steps import Step
 from ppcls_repro.registry import (DATASETS, EVALUATORS, LOSSES, LR_SCHEDULERS, MODELS, OPTIMIZERS, PIPELINES,
-                                  STEPS)
+                                  STEPS, WEIGHT_FORMATS)
 from ppcls_repro.utils.spec import ExportSpec
 
 REPO = Path(__file__).resolve().parents[1]
@@ -190,3 +190,13 @@ def test_step_has_every_member_of_the_step_protocol(name):
     for member in ("train_step", "set_epoch", "init_from_data", "set_state_dict", "load_weights"):
         ours = inspect.signature(getattr(step_cls, member)).parameters
         assert list(ours) == list(inspect.signature(getattr(Step, member)).parameters), member
+
+
+@pytest.mark.parametrize("name", WEIGHT_FORMATS.names())
+def test_weight_format_names_a_model_and_recognises_no_foreign_file(name, tmp_path):
+    fmt = WEIGHT_FORMATS.get(name)
+    assert fmt.model in MODELS
+    (tmp_path / "text.mat").write_text("not a weight file")
+    (tmp_path / "empty.pth").write_bytes(b"")
+    assert not fmt.recognise(tmp_path / "text.mat") and not fmt.recognise(tmp_path / "empty.pth")
+    assert not fmt.recognise(tmp_path / "missing.mat")

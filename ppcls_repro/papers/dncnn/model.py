@@ -47,11 +47,13 @@ class DnCNN(nn.Layer):
         bn_momentum: BN momentum in [0, 1), Paddle's convention (0.05 = PyTorch's 0.95 of the official
             code). Default: 0.05.
         bn_epsilon: BN epsilon, > 0. Default: 1e-4.
+        final_bias: give the last conv a bias (the authors' MatConvNet models, whose BN is merged into
+            biased convolutions, have one); the training code's last conv has none. Default: False.
     """
 
     def __init__(self, depth: int = 17, channels: int = 64, in_channels: int = 1, residual: bool = True,
                  init: Literal["orthogonal", "kaiming"] = "orthogonal", bn_momentum: float = 0.05,
-                 bn_epsilon: float = 1e-4) -> None:
+                 bn_epsilon: float = 1e-4, final_bias: bool = False) -> None:
         super().__init__()
         if depth < 3:
             raise ValueError(f"DnCNN depth must be >= 3 (first, middle and last layers), got {depth}")
@@ -66,7 +68,7 @@ class DnCNN(nn.Layer):
             layers += [_conv(channels, channels, init, bias=False),
                        nn.BatchNorm2D(channels, momentum=bn_momentum, epsilon=bn_epsilon),
                        nn.ReLU()]
-        layers.append(_conv(channels, in_channels, init, bias=False))
+        layers.append(_conv(channels, in_channels, init, bias=final_bias))
         self.body = nn.Sequential(*layers)
 
     @property

@@ -54,6 +54,22 @@ def test_paddle_transposed_conv_output_size_formula(h_in, stride, padding, outpu
 
 def test_deconv_geometry_per_scale():
     assert [deconv_geometry(n) for n in (2, 3, 4)] == [(4, 1), (3, 0), (3, 1)]
+    assert [deconv_geometry(n, alignment="corner") for n in (2, 3, 4)] == [(4, 1), (4, 2), (4, 3)]
+
+
+@pytest.mark.parametrize("alignment, offset", [("centred", {2: 0, 3: 1, 4: 1}), ("corner", {2: 0, 3: 0, 4: 0})])
+def test_the_kernel_centre_of_lr_pixel_i_lands_at_scale_i_plus_the_offset(alignment, offset):
+    for scale in (2, 3, 4):
+        net = FSRCNN(scale, d=1, s=1, m=0, deconv_alignment=alignment)
+        kernel = np.zeros((1, 1, 9, 9), np.float32)
+        kernel[0, 0, 4, 4] = 1.0  # only the centre tap
+        features = np.zeros((1, 1, 5, 5), np.float32)
+        features[0, 0, 2, 3] = 1.0
+        with paddle.no_grad():
+            net.deconv.weight.set_value(kernel)
+            out = net.upsample(paddle.to_tensor(features)).numpy()[0, 0]
+        assert out.shape == (5 * scale, 5 * scale)
+        assert np.argwhere(out == 1.0).tolist() == [[2 * scale + offset[scale], 3 * scale + offset[scale]]]
     with pytest.raises(ValueError, match="scale"):
         deconv_geometry(11)
 
