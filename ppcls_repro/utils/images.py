@@ -25,15 +25,18 @@ def list_images(folder: Path) -> list[Path]:
     return files
 
 
-def load_rgb(path: str | Path) -> np.ndarray:
-    """Read an image file into a uint8 HWC RGB array (gray is replicated, alpha dropped)."""
+def load_as_matlab(path: str | Path) -> np.ndarray:
+    """An image file as MATLAB's ``imread`` gives it to the SR authors' code: HxW uint8 for an 8-bit
+    gray (or 1-bit) file, which their ``demo_SR.m`` takes as the Y channel unchanged, else HxWx3
+    uint8 RGB (alpha dropped). Converting gray to RGB first would put it through ``rgb2ycbcr`` and
+    compress it to [16, 235]."""
     try:
         with Image.open(path) as image:
             # convert() also forces the lazy decode, so corrupt data fails here.
-            rgb = image.convert("RGB")
+            pixels = image.convert("L" if image.mode in ("1", "L") else "RGB")
     except (OSError, UnidentifiedImageError, ValueError) as error:
         raise ValueError(f"cannot read image {path}: {error}") from error
-    return np.asarray(rgb, dtype=np.uint8)
+    return np.asarray(pixels, dtype=np.uint8)
 
 
 def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:

@@ -20,7 +20,7 @@ from ppcls_repro.data.download import resolve_source
 from ppcls_repro.papers.sr.protocol import bicubic_downscale, bicubic_upscale, make_sr_pair, modcrop
 from ppcls_repro.registry import DATASETS
 from ppcls_repro.utils.errors import DataError
-from ppcls_repro.utils.images import list_images, load_rgb
+from ppcls_repro.utils.images import list_images, load_as_matlab
 from ppcls_repro.utils.logger import get_logger
 
 def cut_srcnn_patches(lr_up: np.ndarray, hr: np.ndarray, input_size: int, label_size: int,
@@ -66,7 +66,7 @@ class SRCNNPatches(Dataset):
         self.source = resolve_source(root, manifest, strict, download)
         self.scale = scale
         settings = {"kind": "srcnn", "scale": scale, "input": input_size, "label": label_size,
-                    "stride": stride, "version": 1}
+                    "stride": stride, "version": 2}  # 2: gray files are their own Y
         files = list_images(self.source.path)
         arrays, cache = cached_arrays(cache_dir, f"srcnn_x{scale}", settings, files, lambda: _cut_all(files, settings))
         self.inputs, self.labels = arrays["input"], arrays["label"]
@@ -84,7 +84,7 @@ def _cut_all(files: list[Path], settings: dict) -> dict[str, np.ndarray]:
     get_logger().info(f"extracting sub-images from {len(files)} images (once: they are cached)")
     inputs, labels = [], []
     for path in files:
-        hr, lr_up = make_sr_pair(load_rgb(path), settings["scale"])
+        hr, lr_up = make_sr_pair(load_as_matlab(path), settings["scale"])
         x, y = cut_srcnn_patches(lr_up / 255.0, hr / 255.0, settings["input"], settings["label"],
                                  settings["stride"])
         if len(x) == 0:
@@ -115,8 +115,9 @@ class SRImageFolder(Dataset):
         self.items = [self._load(path) for path in list_images(self.source.path)]
 
     def _load(self, path: Path) -> dict[str, np.ndarray | str]:
-        rgb = load_rgb(path)
-        hr, lr_up = make_sr_pair(rgb, self.scale)
+        image = load_as_matlab(path)  # a gray file is its own Y, as in the authors' demo_SR.m
+        hr, lr_up = make_sr_pair(image, self.scale)
+        rgb = image if image.ndim == 3 else np.repeat(image[:, :, None], 3, axis=2)  # gray: Cb = Cr = 128
         cbcr = rgb2ycbcr(modcrop(rgb, self.scale))[:, :, 1:]
         cbcr_up = bicubic_upscale(bicubic_downscale(cbcr, self.scale), self.scale)
         return {"input": (lr_up / 255.0)[None].astype(np.float32),

@@ -39,16 +39,16 @@ from ppcls_repro.papers.sr.protocol import bicubic_downscale, check_scale, lumin
 from ppcls_repro.registry import DATASETS
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import list_images
-from ppcls_repro.utils.images import load_rgb, quantize_uint8
+from ppcls_repro.utils.images import load_as_matlab, quantize_uint8
 from ppcls_repro.utils.logger import get_logger
 
 PAPER_SCALES = (1.0, 0.9, 0.8, 0.7, 0.6)  # the paper's augmentation, "Scaling"
 PAPER_ROTATIONS = (0, 90, 180, 270)  # the paper's augmentation, "Rotation" (counter-clockwise, as imrotate)
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: gray files are their own Y (1 put them through rgb2ycbcr)
 
 
 def augment(rgb: np.ndarray, factor: float, rotation: int) -> np.ndarray:
-    """One augmented version of a uint8 RGB image: rotate, then MATLAB-bicubic resize, back to uint8.
+    """One augmented version of a uint8 RGB (or gray HxW) image: rotate, then MATLAB-bicubic resize, back to uint8.
 
     The order (rotate, then resize) and the uint8 rounding follow how the augmented images were
     made and stored as image files for FSRCNN's training.
@@ -167,7 +167,7 @@ def _augment_all(files: list[Path], settings: dict) -> dict[str, np.ndarray]:
     scale = settings["scale"]
     lrs, hrs, shapes = [], [], []
     for path in files:
-        rgb = load_rgb(path)
+        rgb = load_as_matlab(path)  # HxW for a gray file: its own Y
         for rotation in settings["rotations"]:
             for factor in settings["aug_scales"]:
                 version = augment(rgb, factor, rotation)

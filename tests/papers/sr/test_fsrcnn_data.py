@@ -11,7 +11,7 @@ from ppcls_repro.papers.sr.evaluate import SuperResolutionEvaluator
 from ppcls_repro.papers.sr.fsrcnn_data import FSRCNNPatches, SRLowResImageFolder, augment
 from ppcls_repro.papers.sr.protocol import bicubic_downscale, make_sr_pair, score_sr
 from ppcls_repro.utils.errors import DataError
-from ppcls_repro.utils.images import load_rgb
+from ppcls_repro.utils.images import load_as_matlab
 
 
 def write_images(folder: Path, sizes: list[tuple[int, int]], seed: int = 0) -> Path:
@@ -63,7 +63,7 @@ def test_pairs_have_paper_sizes_and_follow_the_protocol(tmp_path, scale, lr_size
     assert item["input"].shape == (1, lr_size, lr_size) and item["input"].dtype == np.float32
     assert item["target"].shape == (1, scale * lr_size, scale * lr_size) and item["target"].dtype == np.float32
     # independent computation: SRCNN protocol HR Y, MATLAB bicubic LR (not upscaled)
-    hr, _ = make_sr_pair(load_rgb(folder / "im0.png"), scale)
+    hr, _ = make_sr_pair(load_as_matlab(folder / "im0.png"), scale)
     lr = bicubic_downscale(hr, scale)
     rows, cols = range(0, lr.shape[0] - lr_size + 1, 3), range(0, lr.shape[1] - lr_size + 1, 3)
     assert len(ds) == len(rows) * len(cols)
@@ -141,7 +141,7 @@ def test_eval_folder_gives_small_input_and_bicubic_baseline(tmp_path):
     folder = write_images(tmp_path / "set", [(64, 50)])
     ds = SRLowResImageFolder(str(folder), scale=3, manifest=None)
     item = ds[0]
-    hr, lr_up = make_sr_pair(load_rgb(folder / "im0.png"), 3)
+    hr, lr_up = make_sr_pair(load_as_matlab(folder / "im0.png"), 3)
     assert item["input"].shape == (1, 21, 16) and item["target"].shape == (1, 63, 48)
     np.testing.assert_allclose(item["bicubic"][0], lr_up / 255, rtol=1e-6)
     assert item["cbcr"].shape == (2, 63, 48)

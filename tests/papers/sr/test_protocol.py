@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from ppcls_repro.papers.sr.protocol import bicubic_baseline, bicubic_downscale, luminance_uint8, make_sr_pair, modcrop, shave
-from ppcls_repro.utils.images import load_rgb, quantize_uint8
+from ppcls_repro.utils.images import load_as_matlab, quantize_uint8
 
 # SRCNN paper (Dong et al., TPAMI 2016 / ECCV 2014), Set5 bicubic PSNR in dB,
 # and the commonly quoted bicubic Set5 SSIM of that era.
@@ -56,32 +56,34 @@ def test_shave() -> None:
         shave(image, -1)
 
 
-def test_load_rgb_modes(tmp_path: Path) -> None:
+def test_load_as_matlab_keeps_gray_files_one_plane(tmp_path: Path) -> None:
+    """MATLAB's imread gives one plane for a gray file, which demo_SR.m takes as Y: it must not go
+    through rgb2ycbcr (that would compress it to [16, 235])."""
     gray = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
     Image.fromarray(gray, mode="L").save(tmp_path / "gray.png")
-    loaded = load_rgb(tmp_path / "gray.png")
-    assert loaded.shape == (3, 4, 3) and loaded.dtype == np.uint8
-    for channel in range(3):
-        np.testing.assert_array_equal(loaded[:, :, channel], gray)
+    loaded = load_as_matlab(tmp_path / "gray.png")
+    assert loaded.shape == (3, 4) and loaded.dtype == np.uint8
+    np.testing.assert_array_equal(loaded, gray)
+    np.testing.assert_array_equal(luminance_uint8(loaded), gray)
 
     rgba = np.zeros((2, 3, 4), dtype=np.uint8)
     rgba[..., 0], rgba[..., 3] = 200, 10
     Image.fromarray(rgba, mode="RGBA").save(tmp_path / "rgba.png")
-    loaded = load_rgb(str(tmp_path / "rgba.png"))
+    loaded = load_as_matlab(str(tmp_path / "rgba.png"))
     assert loaded.shape == (2, 3, 3)
     assert np.all(loaded[..., 0] == 200) and np.all(loaded[..., 1:] == 0)
 
 
-def test_load_rgb_missing_file(tmp_path: Path) -> None:
+def test_load_as_matlab_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot read image .*missing.bmp"):
-        load_rgb(tmp_path / "missing.bmp")
+        load_as_matlab(tmp_path / "missing.bmp")
 
 
-def test_load_rgb_corrupt_files(tmp_path: Path) -> None:
+def test_load_as_matlab_corrupt_files(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.png"
     garbage.write_bytes(b"this is not an image at all")
     with pytest.raises(ValueError, match="cannot read image"):
-        load_rgb(garbage)
+        load_as_matlab(garbage)
     # A real PNG cut in half: the header parses, decoding must fail.
     whole = tmp_path / "whole.png"
     pixels = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
@@ -89,7 +91,7 @@ def test_load_rgb_corrupt_files(tmp_path: Path) -> None:
     truncated = tmp_path / "truncated.png"
     truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     with pytest.raises(ValueError, match="cannot read image"):
-        load_rgb(truncated)
+        load_as_matlab(truncated)
 
 
 def test_quantize_uint8_is_matlab_rounding() -> None:
@@ -134,7 +136,7 @@ def set5_images(shared_data: Path) -> list[np.ndarray]:
     files = sorted((shared_data / "Set5").glob("*.bmp"))
     if len(files) != 5:
         pytest.skip(f"expected 5 Set5 images in {shared_data / 'Set5'}, found {len(files)}")
-    return [load_rgb(path) for path in files]
+    return [load_as_matlab(path) for path in files]
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
