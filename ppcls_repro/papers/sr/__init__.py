@@ -16,7 +16,13 @@ Deviations (each repeated in its config header): Adam instead of SGD, He init in
 SRCNN's last layer at the full rate, two stages of ~250 epochs (~1.1e7 back-propagations against the
 paper's ~8e8); FSRCNN labels 20/21/24 px where Caffe cropped to 19/19/21, 30 epochs, no General-100.
 
-Configs: ``srcnn.yaml``, ``fsrcnn_x{2,3,4}.yaml``, ``fsrcnn_s_x{2,3,4}.yaml``, ``fsrcnn_x3_general100.yaml``.
+Configs: ``srcnn.yaml`` (x3), ``srcnn_x2.yaml``, ``srcnn_x4.yaml`` (not trained yet), ``fsrcnn_x{2,3,4}.yaml``,
+``fsrcnn_s_x{2,3,4}.yaml``, ``fsrcnn_x3_general100.yaml``.
 Released (``releases/``, Set5): SRCNN x3 32.38 dB; FSRCNN x3 32.59, x2 36.57, x4 30.15; FSRCNN-s x3 32.13,
 x2 36.21, x4 29.68 dB.
+
+Authors' weights: ``weights.py`` converts their released MATLAB models (SRCNN ``x2/x3/x4.mat`` of any
+filter sizes, FSRCNN and FSRCNN-s) for ``tools/import_weights.py``; their x3 files score Set5
+32.3897 (SRCNN 9-1-5), 33.1554 (FSRCNN) and 32.6040 (FSRCNN-s) here, with their edge-replicating test
+padding (README, "The authors' weights"). Gray images are read as MATLAB reads them (one plane = Y).
 """
