@@ -26,6 +26,7 @@ import ppcls_repro.papers.resnet.deploy  # noqa: F401
 import ppcls_repro.papers.resnet.evaluate  # noqa: F401
 import ppcls_repro.papers.resnet.resnet  # noqa: F401
 import ppcls_repro.papers.resnet.senet  # noqa: F401
+import ppcls_repro.papers.resnet.weights  # noqa: F401
 
 # GAN
 import ppcls_repro.papers.gan.data  # noqa: F401
