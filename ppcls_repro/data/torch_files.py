@@ -198,6 +198,31 @@ def _materialise(obj: Any) -> Any:
     return obj
 
 
+def state_dict_in(path: Path) -> tuple[dict[str, np.ndarray], str]:
+    """The state dict a torch file holds and what held it: "pickled module", "state dict" or
+    "checkpoint" (a dict with a ``state_dict`` entry); a DataError naming the file otherwise."""
+    obj = load_torch_file(path)
+    if isinstance(obj, Opaque):
+        return module_state_dict(obj), "pickled module"
+    kind = "state dict"
+    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        obj, kind = obj["state_dict"], "checkpoint"
+    if isinstance(obj, dict) and obj and all(isinstance(v, np.ndarray) for v in obj.values()):
+        return dict(obj), kind
+    raise DataError(f"{path}: holds neither a pickled module nor a state dict")
+
+
+def state_dict_or_nothing(path: Path) -> dict[str, np.ndarray]:
+    """``state_dict_in(path)``'s state dict, or {} for any file that is not a torch file holding one
+    (a probe for recognising weight formats: never raises)."""
+    if not is_torch_file(path):
+        return {}
+    try:
+        return state_dict_in(path)[0]
+    except DataError:
+        return {}
+
+
 def module_state_dict(module: Any, prefix: str = "") -> dict[str, np.ndarray]:
     """``name -> array`` of a pickled ``nn.Module``'s parameters and buffers, submodules included."""
     state = module.state if isinstance(module, Opaque) else None

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ppcls_repro.data.matlab import load_mat, variable_shapes
-from ppcls_repro.data.torch_files import Opaque, is_torch_file, load_torch_file, module_state_dict
+from ppcls_repro.data.torch_files import is_torch_file, state_dict_in, state_dict_or_nothing
 from ppcls_repro.engine.importing import ImportedWeights
 from ppcls_repro.registry import WEIGHT_FORMATS
 from ppcls_repro.utils.errors import DataError
@@ -90,16 +90,11 @@ class DnCNNPyTorch:
 
     @staticmethod
     def recognise(path: Path) -> bool:
-        if not is_torch_file(path):
-            return False
-        try:
-            return any(TORCH_KEY.match(key) for key in _torch_state(path)[0])
-        except DataError:
-            return False
+        return any(TORCH_KEY.match(key) for key in state_dict_or_nothing(path))
 
     @staticmethod
     def convert(path: Path, arch: dict[str, Any]) -> ImportedWeights:
-        state, kind = _torch_state(path)
+        state, kind = state_dict_in(path)
         unknown = sorted(key for key in state if not TORCH_KEY.match(key))
         if unknown:
             raise DataError(f"{path}: entries that are not DnCNN's dncnn.<i>.*: {', '.join(unknown[:4])}")
@@ -117,13 +112,3 @@ class DnCNNPyTorch:
             arch={"depth": len(convs), "channels": int(first.shape[0]), "in_channels": int(first.shape[1]),
                   "residual": True, "final_bias": f"body.{convs[-1]}.bias" in weights},
             description=f"DnCNN depth {len(convs)}, PyTorch {kind}")
-
-
-def _torch_state(path: Path) -> tuple[dict[str, np.ndarray], str]:
-    """The file's state dict and what held it ("pickled module" or "state dict")."""
-    obj = load_torch_file(path)
-    if isinstance(obj, Opaque):
-        return module_state_dict(obj), "pickled module"
-    if isinstance(obj, dict) and all(isinstance(v, np.ndarray) for v in obj.values()):
-        return dict(obj), "state dict"
-    raise DataError(f"{path}: neither a pickled module nor a state dict")

@@ -19,34 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from ppcls_repro.data.torch_files import Opaque, is_torch_file, load_torch_file, module_state_dict
+from ppcls_repro.data.torch_files import state_dict_in, state_dict_or_nothing
 from ppcls_repro.engine.importing import ImportedWeights
 from ppcls_repro.papers.resnet.resnet import IMAGENET_LAYOUTS, BasicBlock
 from ppcls_repro.registry import WEIGHT_FORMATS
 from ppcls_repro.utils.errors import DataError
 
 BN_NAMES = {"running_mean": "_mean", "running_var": "_variance"}
-
-
-def torch_state(path: Path) -> dict[str, np.ndarray]:
-    """A state dict from a torch file holding one (or a pickled module); DataError otherwise."""
-    obj = load_torch_file(path)
-    if isinstance(obj, Opaque):
-        return module_state_dict(obj)
-    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
-        obj = obj["state_dict"]  # a training checkpoint
-    if isinstance(obj, dict) and obj and all(isinstance(v, np.ndarray) for v in obj.values()):
-        return dict(obj)
-    raise DataError(f"{path}: holds no state dict")
-
-
-def _state_if_torch(path: Path) -> dict[str, np.ndarray]:
-    if not is_torch_file(path):
-        return {}
-    try:
-        return torch_state(path)
-    except DataError:
-        return {}
 
 
 def _depth(blocks: list[int], bottleneck: bool, path: Path) -> int:
@@ -84,12 +63,12 @@ class TorchvisionResNet:
 
     @staticmethod
     def recognise(path: Path) -> bool:
-        state = _state_if_torch(path)
+        state = state_dict_or_nothing(path)
         return {"conv1.weight", "fc.weight", "layer1.0.conv1.weight"} <= set(state)
 
     @staticmethod
     def convert(path: Path, arch: dict[str, Any]) -> ImportedWeights:
-        state = torch_state(path)
+        state, _ = state_dict_in(path)
         bottleneck = "layer1.0.conv3.weight" in state
         depth = _depth(_blocks(state, r"^layer(\d)\.(\d+)\.conv1\.weight$"), bottleneck, path)
         weights = {}
@@ -114,12 +93,12 @@ class TimmLegacySEResNet:
 
     @staticmethod
     def recognise(path: Path) -> bool:
-        state = _state_if_torch(path)
+        state = state_dict_or_nothing(path)
         return {"layer0.conv1.weight", "last_linear.weight", "layer1.0.se_module.fc1.weight"} <= set(state)
 
     @staticmethod
     def convert(path: Path, arch: dict[str, Any]) -> ImportedWeights:
-        state = torch_state(path)
+        state, _ = state_dict_in(path)
         depth = _depth(_blocks(state, r"^layer(\d)\.(\d+)\.conv1\.weight$"), True, path)
         weights = {}
         for key, value in state.items():
