@@ -4,11 +4,13 @@ A checkpoint ``<prefix>`` is two files, each written atomically (temp file, fsyn
 - ``<prefix>.pdparams``: the weights only (what ``Global.pretrained_model``, export and releases use);
 - ``<prefix>.pdckpt``: everything needed to resume exactly (weights, optimizer and lr schedule,
   epoch, iteration, best metric, Python/NumPy/Paddle RNG states).
-Killing the process mid-save leaves the previous files intact.
+Killing the process mid-save leaves the previous files intact. Loading checks first that the file
+holds only arrays and containers (``SAFE_GLOBALS``): a file that would run code is refused.
 """
 from __future__ import annotations
 
 import io
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -31,13 +33,42 @@ def atomic_save(obj: Any, path: Path) -> None:
     write_bytes_atomic(path, buffer.getvalue())
 
 
+# What paddle.save writes for weights and checkpoints: numpy arrays (any numpy version's names), plain
+# containers, and Paddle's RNG state. Any other global in a file would be code to run: refused.
+SAFE_GLOBALS = {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy._core.multiarray", "_reconstruct"),
+                ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
+                ("numpy.core.multiarray", "scalar"), ("collections", "OrderedDict"), ("builtins", "tuple"),
+                ("builtins", "list"), ("builtins", "set"), ("builtins", "frozenset"),
+                ("paddle.base.libpaddle", "GeneratorState")}
+
+
+class _CheckingUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in SAFE_GLOBALS:
+            raise _UnsafeFile(f"{module}.{name}")
+        return super().find_class(module, name)
+
+
+class _UnsafeFile(Exception):
+    pass
+
+
 def load_file(path: Path) -> Any:
+    """A paddle.save file, after checking that unpickling it runs nothing but array and container
+    rebuilding (a crafted .pdparams could otherwise run any command when loaded)."""
     if not path.is_file():
         raise CheckpointError(f"checkpoint file not found: {path}")
+    data = path.read_bytes()
     try:
-        with open(path, "rb") as handle:
-            return paddle.load(io.BytesIO(handle.read()))
+        _CheckingUnpickler(io.BytesIO(data)).load()
+    except _UnsafeFile as err:
+        raise CheckpointError(f"{path}: refused: it asks to run {err} while loading (weight and checkpoint files "
+                              "hold only arrays); never load it") from None
     except Exception as err:  # a truncated or foreign file: say which, not a pickle traceback
+        raise CheckpointError(f"cannot read checkpoint {path}: {type(err).__name__}: {err}") from None
+    try:
+        return paddle.load(io.BytesIO(data))
+    except Exception as err:
         raise CheckpointError(f"cannot read checkpoint {path}: {type(err).__name__}: {err}") from None
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import paddle
 import pytest
 
-from ppcls_repro.engine.checkpoint import (CheckpointError, atomic_save, load_file, optimizer_state,
-                                           set_optimizer_state, set_weights_strict)
+from ppcls_repro.engine.checkpoint import (CheckpointError, atomic_save, load_file, load_resume_state,
+                                           optimizer_state, save_checkpoint, set_optimizer_state, set_weights_strict)
 from ppcls_repro.utils import files
 
 
@@ -68,3 +68,34 @@ def test_strict_weights_reject_missing_extra_and_shapes():
         set_weights_strict(model, {"weight": good["weight"]}, "f.pdparams")
     with pytest.raises(CheckpointError, match="'weight' has shape \\[4, 2\\] in the file"):
         set_weights_strict(model, {**good, "weight": paddle.zeros([4, 2])}, "f.pdparams")
+
+
+class _RunsACommand:
+    """What a crafted weight file holds: unpickling it calls os.system (here: touching a marker)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_weight_file_that_would_run_code_is_refused_and_nothing_runs(tmp_path):
+    import pickle
+    marker = tmp_path / "ran"
+    net = paddle.nn.Linear(2, 3)
+    weights = {k: v.numpy() for k, v in net.state_dict().items()}
+    weights["payload"] = _RunsACommand(marker)  # beside real weights, as in the probe
+    (tmp_path / "evil.pdparams").write_bytes(pickle.dumps(weights, protocol=4))
+    with pytest.raises(CheckpointError, match=r"evil.pdparams: refused: it asks to run (posix|os)\.system while loading"):
+        load_file(tmp_path / "evil.pdparams")
+    assert not marker.exists()
+
+
+def test_weights_and_resume_checkpoints_still_load(tmp_path):
+    net = paddle.nn.Linear(2, 3)
+    save_checkpoint(tmp_path / "latest", net.state_dict(), {"progress": {"epoch": 1}})
+    state = load_resume_state(tmp_path / "latest")  # holds Paddle's RNG state objects too
+    assert state["progress"] == {"epoch": 1}
+    np.testing.assert_array_equal(load_file(tmp_path / "latest.pdparams")["weight"].numpy(), net.weight.numpy())
