@@ -38,11 +38,16 @@ def read_mat(path: Path, key: str) -> np.ndarray:
 def load_mat(path: Path) -> dict[str, Any]:
     """Every variable of a .mat file, as described in the module docstring."""
     path = _existing(path)
-    if h5py.is_hdf5(path):
-        with h5py.File(path, "r") as handle:
-            return {name: _v73_value(handle, handle[name]) for name in _v73_names(handle)}
-    _whosmat(path)  # a clear error for a file that is not a .mat
-    raw = scipy.io.loadmat(path, struct_as_record=False, squeeze_me=False)
+    try:
+        if h5py.is_hdf5(path):
+            with h5py.File(path, "r") as handle:
+                return {name: _v73_value(handle, handle[name]) for name in _v73_names(handle)}
+        _whosmat(path)  # a clear error for a file that is not a .mat
+        raw = scipy.io.loadmat(path, struct_as_record=False, squeeze_me=False)
+    except DataError:
+        raise
+    except Exception as err:  # truncated or damaged (h5py and scipy raise several types)
+        raise DataError(f"{path}: not a readable MATLAB .mat file ({type(err).__name__}: {err})") from None
     return {name: _v5_value(value) for name, value in raw.items() if not name.startswith("__")}
 
 

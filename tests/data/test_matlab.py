@@ -84,3 +84,11 @@ def test_load_mat_reads_v73_structs_cells_and_text(tmp_path, small_scene):
     assert cells.shape == (1, 2)
     np.testing.assert_array_equal(cells[0, 0], cube)
     assert cells[0, 1] == "conv"
+
+
+def test_a_truncated_v73_file_is_one_clear_error(tmp_path, small_scene, write_v73):
+    write_v73(tmp_path / "net.mat", {"w": small_scene[0]})
+    data = (tmp_path / "net.mat").read_bytes()
+    (tmp_path / "cut.mat").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match="cut.mat: "):
+        load_mat(tmp_path / "cut.mat")
