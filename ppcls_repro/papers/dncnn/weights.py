@@ -51,8 +51,8 @@ class DnCNNMatConvNet:
     @staticmethod
     def convert(path: Path, arch: dict[str, Any]) -> ImportedWeights:
         layers = _layers(path)
-        types = [str(layer.get("type", "?")) for layer in layers]
-        if set(types) - {"conv", "relu"} or types[-1] != "conv" or types[0] != "conv":
+        types = [str(layer.get("type", "?")) if isinstance(layer, dict) else "?" for layer in layers]
+        if not types or set(types) - {"conv", "relu"} or types[-1] != "conv" or types[0] != "conv":
             raise DataError(f"{path}: layers {'-'.join(types[:6])}...: only conv and relu layers (BatchNorm merged) "
                             "are supported")
         convs = [layer for layer in layers if layer["type"] == "conv"]
@@ -60,10 +60,13 @@ class DnCNNMatConvNet:
                float(np.asarray(c.get("stride", 1)).reshape(-1)[0]) != 1 for c in convs):
             raise DataError(f"{path}: DnCNN convolutions have pad 1 and stride 1")
         kernels = []
-        for conv in convs:
-            weight, bias = (np.asarray(w, np.float32) for w in np.asarray(conv["weights"], object).reshape(-1)[:2])
-            weight = weight.reshape(weight.shape + (1,) * (4 - weight.ndim))  # MATLAB drops c_out = 1
-            kernels.append((weight.transpose(3, 2, 0, 1), bias.reshape(-1)))  # -> [c_out, c_in, h, w]
+        try:
+            for conv in convs:
+                weight, bias = (np.asarray(w, np.float32) for w in np.asarray(conv["weights"], object).reshape(-1)[:2])
+                weight = weight.reshape(weight.shape + (1,) * (4 - weight.ndim))  # MATLAB drops c_out = 1
+                kernels.append((weight.transpose(3, 2, 0, 1), bias.reshape(-1)))  # -> [c_out, c_in, h, w]
+        except (KeyError, ValueError, TypeError) as err:
+            raise DataError(f"{path}: a conv layer without [h, w, c_in, c_out] weights and a bias ({err})") from None
         depth, channels, in_channels = len(kernels), kernels[0][0].shape[0], kernels[0][0].shape[1]
         epsilon = float(arch.get("bn_epsilon", 1e-4))
         weights: dict[str, np.ndarray] = {"body.0.weight": kernels[0][0], "body.0.bias": kernels[0][1]}
