@@ -163,8 +163,7 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"{required}: missing section")
     cfg["Global"] = fill_dataclass(GlobalConfig, cfg["Global"], "Global")
     check_pretrained_prefixes(cfg["Global"])
-    if cfg["Global"]["cpu_threads"] is not None and cfg["Global"]["cpu_threads"] < 1:
-        raise ConfigError(f"Global.cpu_threads: must be >= 1 or null, got {cfg['Global']['cpu_threads']}")
+    check_global_ranges(cfg["Global"])
     cfg["Paper"] = fill_dataclass(PaperConfig, cfg.get("Paper") or {}, "Paper")
     cfg.setdefault("Step", {"name": "SupervisedStep"})
     step_cls = STEPS.get(cfg["Step"].get("name", ""), "Step.name")
@@ -176,6 +175,21 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
     cfg["Export"] = fill_dataclass(ExportConfig, cfg.get("Export") or {}, "Export")
     check_scales_agree(cfg)
     return cfg
+
+
+# Run-level integers that only fail later (after a whole epoch, or by training nothing): the least
+# value each may take; null is allowed where the default is null.
+GLOBAL_MINIMA = {"epochs": 1, "eval_interval": 1, "save_interval": 0, "print_batch_step": 1, "cpu_threads": 1,
+                 "max_iters_per_epoch": 1, "num_vdl_images": 0, "seed": 0}
+
+
+def check_global_ranges(g: dict[str, Any]) -> None:
+    for key, least in GLOBAL_MINIMA.items():
+        if g[key] is not None and g[key] < least:
+            allowed = f">= {least}" + (" or null" if getattr(GlobalConfig, key) is None else "")
+            raise ConfigError(f"Global.{key}: must be {allowed}, got {g[key]}")
+    if g["seed"] >= 2**32:
+        raise ConfigError(f"Global.seed: must be below 2**32 (NumPy's limit), got {g['seed']}")
 
 
 def check_scales_agree(cfg: dict[str, Any]) -> None:
@@ -218,6 +232,8 @@ def _validate_loaders(node: Any) -> None:
                                   "valid: dataset, sampler, loader")
         DATASETS.check(part["dataset"], f"{key}.dataset", extra=("strict", "seed"))
         part["sampler"] = fill_dataclass(SamplerConfig, part.get("sampler") or {}, f"{key}.sampler")
+        if part["sampler"]["batch_size"] < 1:
+            raise ConfigError(f"{key}.sampler.batch_size: must be >= 1, got {part['sampler']['batch_size']}")
         part["loader"] = fill_dataclass(LoaderConfig, part.get("loader") or {}, f"{key}.loader")
     if "Train" in node and "Eval" in node:
         check_splits_agree(node["Train"]["dataset"], node["Eval"]["dataset"])

@@ -84,3 +84,19 @@ def test_train_and_eval_cut_from_one_pool_must_agree():
     with pytest.raises(ConfigError, match=r"Eval.dataset.split_mode: 'disjoint' differs"):
         load_config(hsi, ["DataLoader.Eval.dataset.split_mode=disjoint"])
     load_config(hsi, ["DataLoader.Eval.dataset.split_mode=disjoint", "DataLoader.Train.dataset.split_mode=disjoint"])
+
+
+@pytest.mark.parametrize("override, message", [
+    ("Global.epochs=0", r"^Global.epochs: must be >= 1, got 0$"),
+    ("Global.eval_interval=0", r"^Global.eval_interval: must be >= 1, got 0$"),
+    ("Global.print_batch_step=0", r"^Global.print_batch_step: must be >= 1, got 0$"),
+    ("Global.save_interval=-1", r"^Global.save_interval: must be >= 0, got -1$"),
+    ("Global.max_iters_per_epoch=0", r"^Global.max_iters_per_epoch: must be >= 1 or null, got 0$"),
+    ("Global.cpu_threads=0", r"^Global.cpu_threads: must be >= 1 or null, got 0$"),
+    ("Global.seed=-3", r"^Global.seed: must be >= 0, got -3$"),
+    ("Global.seed=4294967296", r"^Global.seed: must be below 2\*\*32"),
+    ("DataLoader.Train.sampler.batch_size=0", r"^DataLoader.Train.sampler.batch_size: must be >= 1, got 0$"),
+])
+def test_values_that_would_only_fail_later_are_refused_with_the_config(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(REPO / "configs" / "srcnn.yaml", [override])

@@ -227,7 +227,19 @@ def write_json(path: Path, obj: Any) -> None:
     if not distributed.is_main_process():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2, default=_jsonable) + "\n")
+    path.write_text(json.dumps(_finite(obj), indent=2, default=_jsonable, allow_nan=False) + "\n")
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no inf or NaN (Python would write the invalid tokens Infinity/NaN): they become the
+    strings "inf", "-inf" and "nan" (a PSNR of identical images is inf)."""
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _jsonable(value: Any) -> Any:

@@ -32,10 +32,13 @@ def load_as_matlab(path: str | Path) -> np.ndarray:
     compress it to [16, 235]."""
     try:
         with Image.open(path) as image:
+            if image.mode not in ("1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr"):
+                # 16-bit or float pixels: PIL's 8-bit conversion saturates them (a white image)
+                raise ValueError(f"{image.mode} pixels are not 8-bit; save it as 8-bit gray or RGB")
             # convert() also forces the lazy decode, so corrupt data fails here.
             pixels = image.convert("L" if image.mode in ("1", "L") else "RGB")
     except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise ValueError(f"cannot read image {path}: {error}") from error
+        raise DataError(f"cannot read image {path}: {error}") from None
     return np.asarray(pixels, dtype=np.uint8)
 
 

@@ -204,3 +204,12 @@ def test_cpu_threads_below_one_stop_the_run_before_any_work(srcnn_overrides, tmp
     with pytest.raises(ConfigError, match="Global.cpu_threads"):
         run(srcnn_overrides, "Global.cpu_threads=0")
     assert not (tmp_path / "run").exists()  # not even the log or the resolved config
+
+
+def test_metrics_json_never_holds_invalid_infinity_tokens(tmp_path):
+    import json
+    from ppcls_repro.engine.trainer import write_json
+    write_json(tmp_path / "m.json", {"psnr": float("inf"), "items": [{"x": float("nan")}, {"y": -float("inf")}]})
+    text = (tmp_path / "m.json").read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    assert json.loads(text) == {"psnr": "inf", "items": [{"x": "nan"}, {"y": "-inf"}]}

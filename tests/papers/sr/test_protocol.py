@@ -148,3 +148,11 @@ def test_set5_bicubic_baseline_matches_paper(set5_images: list[np.ndarray], scal
     # rejected rounding variants are within 0.02 dB too, but not this).
     assert round(float(mean_psnr), 2) == PAPER_PSNR[scale]
     assert abs(mean_ssim - QUOTED_SSIM[scale]) <= 1e-4
+
+
+def test_a_16_bit_image_is_refused_not_saturated(tmp_path: Path) -> None:
+    Image.fromarray(np.full((4, 5), 40000, np.uint16)).save(tmp_path / "deep.png")
+    assert Image.open(tmp_path / "deep.png").mode.startswith("I")
+    with pytest.raises(ValueError, match=r"cannot read image .*deep.png: I;16.* pixels are not 8-bit|"
+                                         r"cannot read image .*deep.png: I.* pixels are not 8-bit"):
+        load_as_matlab(tmp_path / "deep.png")
