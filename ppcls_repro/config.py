@@ -58,6 +58,9 @@ class GlobalConfig:
     use_visualdl: bool = True
     num_vdl_images: int = 3  # eval images shown as panels in VisualDL
     max_iters_per_epoch: int | None = None  # cap for smoke tests; None = the whole epoch
+    # A training refuses an output_dir holding another run's files (config, checkpoints, metrics),
+    # unless it resumes a checkpoint of that folder; true writes over them.
+    overwrite: bool = False
 
 
 @dataclasses.dataclass

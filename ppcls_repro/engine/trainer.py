@@ -18,13 +18,14 @@ import paddle
 
 from ppcls_repro.config import save_config
 from ppcls_repro.engine import distributed
-from ppcls_repro.engine.checkpoint import load_resume_state, load_weights, save_checkpoint, set_weights_partial
+from ppcls_repro.engine.checkpoint import (load_file, load_resume_state, load_weights, save_checkpoint,
+                                          set_weights_partial, strip_suffix)
 from ppcls_repro.engine.evaluate import EvalResult, Evaluator
 from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, build_network, data_summary,
                                       start_run)
 from ppcls_repro.engine.steps import Step
 from ppcls_repro.registry import STEPS, ConfigError
-from ppcls_repro.utils.logger import VisualDLWriter, get_logger
+from ppcls_repro.utils.logger import VisualDLWriter, get_logger, setup_logging
 
 
 class TrainingDiverged(RuntimeError):
@@ -45,6 +46,10 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     g = cfg["Global"]
     out = Path(g["output_dir"])
     main = distributed.is_main_process()  # with several processes, rank 0 alone writes files
+    check_output_dir(g)
+    finished = _finished_result(g)
+    if finished is not None:
+        return finished
     log = start_run(g, out / "train.log")
     if main:
         save_config(cfg, out / "config.yaml")
@@ -82,6 +87,36 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     finally:
         vdl.close()
     return _write_metrics(out, cfg, data, result, progress)
+
+
+RUN_FILES = ("config.yaml", "metrics.json", "latest.pdckpt", "latest.pdparams", "best_model.pdparams")
+
+
+def check_output_dir(g: dict[str, Any]) -> None:
+    """Refuse to write a new run over another one's files (its best model, checkpoints, metrics)."""
+    out = Path(g["output_dir"])
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"Global.output_dir: {out} is a file, not a folder")
+    found = [name for name in RUN_FILES if (out / name).exists()]
+    resuming_here = g["checkpoints"] and Path(g["checkpoints"]).resolve().parent == out.resolve()
+    if found and not resuming_here and not g["overwrite"]:
+        raise ConfigError(f"Global.output_dir: {out} holds another run ({', '.join(found)}); resume it with "
+                          f"-o Global.checkpoints={out / 'latest'}, choose another output_dir, or replace it "
+                          "with -o Global.overwrite=true")
+
+
+def _finished_result(g: dict[str, Any]) -> dict[str, Any] | None:
+    """When resuming a run that has already trained ``Global.epochs`` epochs: its metrics.json (or
+    its epoch), having changed nothing; None otherwise."""
+    if not g["checkpoints"]:
+        return None
+    epoch = load_file(strip_suffix(g["checkpoints"]).with_suffix(".pdckpt"))["progress"]["epoch"]
+    if epoch < g["epochs"]:
+        return None
+    setup_logging().info(f"{g['checkpoints']} has already trained {epoch} of {g['epochs']} epochs: nothing to "
+                         f"do (raise Global.epochs to continue)")
+    metrics = Path(g["output_dir"]) / "metrics.json"
+    return json.loads(metrics.read_text()) if metrics.is_file() else {"epoch": epoch}
 
 
 def _restore(step: Step, g: dict[str, Any], data: dict[str, Any]) -> Progress:

@@ -144,7 +144,7 @@ def test_missing_data_falls_back_to_labelled_sample_or_fails_strictly(srcnn_over
     assert report["data"]["eval"]["kind"] == "sample" and report["data"]["data"] == "sample"
     assert "SAMPLE DATA IN USE" in (tmp_path / "run" / "train.log").read_text()
     with pytest.raises(ValueError, match="Set5 not available"):
-        run(srcnn_overrides, *missing, "Global.strict_data=true")
+        run(srcnn_overrides, *missing, "Global.strict_data=true", "Global.overwrite=true")
 
 
 def test_eval_tool_scores_weights_and_wrong_scale_fails(srcnn_overrides, tmp_path):
@@ -213,3 +213,23 @@ def test_metrics_json_never_holds_invalid_infinity_tokens(tmp_path):
     text = (tmp_path / "m.json").read_text()
     assert "Infinity" not in text and "NaN" not in text
     assert json.loads(text) == {"psnr": "inf", "items": [{"x": "nan"}, {"y": "-inf"}]}
+
+
+def test_a_new_run_never_writes_over_another(srcnn_overrides, tmp_path):
+    first = run(srcnn_overrides, "Global.epochs=1")
+    best = (tmp_path / "run" / "best_model.pdparams").read_bytes()
+    with pytest.raises(ConfigError, match=r"^Global.output_dir: .*run holds another run \(config.yaml, metrics.json, "
+                                          r"latest.pdckpt, latest.pdparams, best_model.pdparams\); resume it with"):
+        run(srcnn_overrides, "Global.epochs=1")
+    assert (tmp_path / "run" / "best_model.pdparams").read_bytes() == best
+    resumed = run(srcnn_overrides, "Global.epochs=2", f"Global.checkpoints={tmp_path / 'run' / 'latest'}")
+    assert resumed["epoch"] == 2 and first["epoch"] == 1
+    assert run(srcnn_overrides, "Global.epochs=1", "Global.overwrite=true")["epoch"] == 1
+
+
+def test_resuming_a_finished_run_reports_it_and_changes_nothing(srcnn_overrides, tmp_path):
+    done = run(srcnn_overrides, "Global.epochs=1")
+    files = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    again = run(srcnn_overrides, "Global.epochs=1", f"Global.checkpoints={tmp_path / 'run' / 'latest'}")
+    assert again["ours"] == done["ours"] and again["epoch"] == 1
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()} == files
