@@ -187,6 +187,8 @@ GLOBAL_MINIMA = {"epochs": 1, "eval_interval": 1, "save_interval": 0, "print_bat
 
 
 def check_global_ranges(g: dict[str, Any]) -> None:
+    if g["device"] not in ("cpu", "gpu") and not g["device"].startswith("gpu:"):
+        raise ConfigError(f"Global.device: expected cpu, gpu or gpu:N, got '{g['device']}'")
     for key, least in GLOBAL_MINIMA.items():
         if g[key] is not None and g[key] < least:
             allowed = f">= {least}" + (" or null" if getattr(GlobalConfig, key) is None else "")

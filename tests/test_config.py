@@ -96,6 +96,7 @@ def test_train_and_eval_cut_from_one_pool_must_agree():
     ("Global.seed=-3", r"^Global.seed: must be >= 0, got -3$"),
     ("Global.seed=4294967296", r"^Global.seed: must be below 2\*\*32"),
     ("DataLoader.Train.sampler.batch_size=0", r"^DataLoader.Train.sampler.batch_size: must be >= 1, got 0$"),
+    ("Global.device=tpu", r"^Global.device: expected cpu, gpu or gpu:N, got 'tpu'$"),
 ])
 def test_values_that_would_only_fail_later_are_refused_with_the_config(override, message):
     with pytest.raises(ConfigError, match=message):

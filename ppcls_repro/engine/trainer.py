@@ -179,9 +179,10 @@ def _train_one_epoch(step: Step, loader: Any, epoch: int, iters: int, progress: 
 def _check_finite(losses: dict[str, float], epoch: int, it: int, output_dir: str) -> None:
     bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
     if bad:
-        raise TrainingDiverged(
-            f"loss became {bad} at epoch {epoch}, iteration {it}; stopped without saving, "
-            f"the last good checkpoint is {output_dir}/latest")
+        latest = Path(output_dir) / "latest.pdckpt"
+        kept = f"the last good checkpoint is {latest.with_suffix('')}" if latest.is_file() else \
+            "no checkpoint had been saved yet"
+        raise TrainingDiverged(f"loss became {bad} at epoch {epoch}, iteration {it}; stopped without saving, {kept}")
 
 
 def _batch_size(batch: Any) -> int:

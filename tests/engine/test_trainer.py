@@ -114,9 +114,12 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(srcnn_overrides, tmp_path
         return {"loss": float("nan")} if calls["n"] == 2 else result
 
     monkeypatch.setattr(steps.SupervisedStep, "train_step", poisoned)
-    with pytest.raises(TrainingDiverged, match="at epoch 2, iteration 2"):
+    with pytest.raises(TrainingDiverged, match=r"at epoch 2, iteration 2; .*the last good checkpoint is .*run/latest"):
         run(srcnn_overrides, f"Global.checkpoints={tmp_path / 'run' / 'latest'}")
     assert (tmp_path / "run" / "latest.pdparams").read_bytes() == good
+    calls["n"] = 0
+    with pytest.raises(TrainingDiverged, match=r"at epoch 1, iteration 2; .*no checkpoint had been saved yet"):
+        run(srcnn_overrides, f"Global.output_dir={tmp_path / 'fresh'}")
 
 
 def test_image_smaller_than_a_patch_is_named(srcnn_overrides, tmp_path):
