@@ -8,7 +8,8 @@ cube (.mat) ``<stem>_map.png``; for cross-modal retrieval (DSCMR) the input hold
 ``--gallery`` the other modality's: ``--query_modality image|text``, ``<stem>_top<k>.json``; for a GAN
 generator no input: ``--num_samples N --seed S`` writes a grid PNG of N samples.
 A GPU request on a CPU-only Paddle runs on CPU (said once).
-Inputs that fail are listed at the end; the others are still processed.
+Inputs that fail are listed at the end; the others are still processed. No result ever replaces an input;
+an existing result file is replaced only with --overwrite.
 """
 import argparse
 import sys
@@ -50,6 +51,7 @@ def parse_args() -> argparse.Namespace:
                         help="set another pipeline.json key for this run (YAML value), e.g. cube_key=data")
     parser.add_argument("--num_samples", type=int, default=100, help="GAN: samples in the grid")
     parser.add_argument("--seed", type=int, default=0, help="GAN: the noise seed")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing result files (never an input)")
     parser.add_argument("--benchmark", action="store_true", help="time the predictor: warm-up, then median latency")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=10)
@@ -75,7 +77,8 @@ def main() -> None:
     report, _ = infer(InferOptions(model_dir=Path(args.model_dir), input=source, output=Path(args.output),
                                    predictor=predictor, batch_size=args.batch_size, tile_size=args.tile_size,
                                    benchmark=args.benchmark, warmup=args.warmup, repeats=args.repeats,
-                                   pipeline_options=options, num_samples=args.num_samples, seed=args.seed))
+                                   pipeline_options=options, num_samples=args.num_samples, seed=args.seed,
+                                   overwrite=args.overwrite))
     total = len(report.seconds) + len(report.failed)
     print(f"{len(report.seconds)} of {total} input(s) done, results in {args.output}")
     if report.failed:

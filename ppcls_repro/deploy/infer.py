@@ -31,6 +31,7 @@ class InferOptions:
     repeats: int = 10
     num_samples: int = 100  # generative models: samples in the grid
     seed: int = 0  # generative models: the noise seed
+    overwrite: bool = False  # replace existing output files (never an input)
 
 
 def infer(opts: InferOptions) -> tuple[InferReport, Timing | None]:
@@ -60,7 +61,7 @@ def infer(opts: InferOptions) -> tuple[InferReport, Timing | None]:
         predictor = nets = Predictor(opts.model_dir, resolved, shape_range)
     log.info(f"model {opts.model_dir} ({deployment.meta['pipeline']['name']}) on {predictor.describe()}; "
              f"{len(inputs)} input(s)")
-    report = run_inference(deployment, nets, inputs, opts.output, opts.batch_size)
+    report = run_inference(deployment, nets, inputs, opts.output, opts.batch_size, opts.overwrite)
     timing = None
     if opts.benchmark and branches:
         log.warning("--benchmark times single-network models; this export has branches "

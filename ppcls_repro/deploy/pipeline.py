@@ -161,6 +161,15 @@ def collect_inputs(path: str | Path, suffixes: tuple[str, ...]) -> list[Path]:
     return files
 
 
+def _refuse_overwrites(path: Path, outputs: list[Path], inputs: list[Path], overwrite: bool) -> None:
+    sources = {p.resolve() for p in inputs}
+    for output in outputs:
+        if output.resolve() in sources:
+            raise DataError(f"{path}: its output {output} would replace an input; write to another --output folder")
+        if output.exists() and not overwrite:
+            raise DataError(f"{path}: {output} exists; pass --overwrite to replace it, or another --output folder")
+
+
 @dataclasses.dataclass
 class InferReport:
     written: list[Path] = dataclasses.field(default_factory=list)
@@ -169,8 +178,9 @@ class InferReport:
 
 
 def run_inference(deployment: Deployment, net: Net, inputs: list[Path], out_dir: Path,
-                  batch_size: int = 1) -> InferReport:
-    """Process every input; a bad one is recorded with its reason and the others still run."""
+                  batch_size: int = 1, overwrite: bool = False) -> InferReport:
+    """Process every input; a bad one is recorded with its reason and the others still run. An
+    output that would replace an input is always refused; an existing file only with ``overwrite``."""
     import time
 
     log = get_logger()
@@ -180,10 +190,12 @@ def run_inference(deployment: Deployment, net: Net, inputs: list[Path], out_dir:
     for path in inputs:
         tic = time.perf_counter()
         try:
-            clash = [p for p in deployment.pipeline.output_paths(path, out_dir) if p in claimed]
+            outputs = deployment.pipeline.output_paths(path, out_dir)
+            clash = [p for p in outputs if p in claimed]
             if clash:
                 raise DataError(f"{path}: its output {clash[0].name} is also that of {claimed[clash[0]].name} "
                                 "(same file stem); rename one")
+            _refuse_overwrites(path, outputs, inputs, overwrite)
             written = deployment.pipeline.process(path, net, out_dir, batch_size)
         except (ValueError, OSError, RuntimeError) as err:  # DataError is a ValueError
             reason = " ".join(str(err).split()) or type(err).__name__

@@ -201,3 +201,21 @@ def test_infer_tool_end_to_end_gpu_request_falls_back_and_lists_failures(exporte
     tail = [line for line in proc.stderr.splitlines() if line.strip()][-3:]
     assert tail == ["failed (1):", f"  cannot read image {folder / 'b.png'}: cannot identify image file "
                     f"'{folder / 'b.png'}'", "error: 1 of 2 input(s) failed (listed above)"]
+
+
+def test_inference_never_writes_over_an_input_or_an_earlier_result(exported, tmp_path):
+    images = tmp_path / "in"
+    images.mkdir()
+    Image.fromarray(photo("camera", (20, 24))).save(images / "bird.png")
+    Image.fromarray(photo("camera", (20, 24))).save(images / "bird_x3.png")  # an earlier result, in the input folder
+    deployment, net = load_deployment(exported), Predictor(exported)
+    report = run_inference(deployment, net, collect_inputs(images, (".png",)), images)
+    assert any("would replace an input" in reason for _, reason in report.failed)
+    assert Image.open(images / "bird_x3.png").size == (24, 20)  # untouched
+    out = tmp_path / "out"
+    first = run_inference(deployment, net, [images / "bird.png"], out)
+    stamp = (out / "bird_x3.png").stat().st_mtime_ns
+    again = run_inference(deployment, net, [images / "bird.png"], out)
+    assert not first.failed and again.failed and "exists; pass --overwrite" in again.failed[0][1]
+    assert (out / "bird_x3.png").stat().st_mtime_ns == stamp
+    assert not run_inference(deployment, net, [images / "bird.png"], out, overwrite=True).failed
