@@ -24,7 +24,7 @@ def config_parser(description: str) -> argparse.ArgumentParser:
 
 def run(main: Callable[[], object]) -> None:
     """Call ``main``; user errors and a diverged training exit with one line on stderr."""
-    from ppcls_repro.engine.trainer import TrainingDiverged
+    from ppcls_repro.engine.trainer import TrainingDiverged, TrainingInterrupted
 
     try:
         main()
@@ -32,5 +32,8 @@ def run(main: Callable[[], object]) -> None:
         sys.exit(f"error: {err}")
     except TrainingDiverged as err:
         sys.exit(f"error: training diverged: {err}")
+    except TrainingInterrupted as err:
+        print(f"interrupted: {err}", file=sys.stderr)
+        sys.exit(128 + err.signal_number)  # the shell's convention for a run ended by a signal
     except KeyboardInterrupt:
         sys.exit("interrupted")

@@ -55,9 +55,11 @@ class ShardedBatchSampler(DistributedBatchSampler):
         super().__init__(dataset, batch_size, num_replicas=num_replicas, rank=rank, shuffle=shuffle,
                          drop_last=drop_last)
         self.seed = seed
+        self.skip = 0  # batches the next pass leaves out (set_epoch)
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+    def set_epoch(self, epoch: int, skip: int = 0) -> None:
+        """The order of ``epoch``; the next pass starts after its first ``skip`` batches (a resume)."""
+        self.epoch, self.skip = epoch, skip
 
     def __iter__(self) -> Iterator[list[int]]:
         n = len(self.dataset)
@@ -66,7 +68,8 @@ class ShardedBatchSampler(DistributedBatchSampler):
             order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
         padded = np.concatenate([order, np.resize(order, self.total_size - n)])
         mine = padded[self.local_rank::self.nranks]
-        for start in range(0, len(mine), self.batch_size):
+        skip, self.skip = self.skip, 0
+        for start in range(skip * self.batch_size, len(mine), self.batch_size):
             batch = mine[start:start + self.batch_size]
             if len(batch) < self.batch_size and self.drop_last:
                 return

@@ -66,15 +66,18 @@ class SeededBatchSampler(BatchSampler):
         self.shuffle_order = shuffle
         self.seed = seed
         self.epoch = 0
+        self.skip = 0  # batches the next pass leaves out (set_epoch)
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+    def set_epoch(self, epoch: int, skip: int = 0) -> None:
+        """The order of ``epoch``; the next pass starts after its first ``skip`` batches (a resume)."""
+        self.epoch, self.skip = epoch, skip
 
     def __iter__(self):
         order = np.arange(self.num_samples)
         if self.shuffle_order:
             order = np.random.default_rng([self.seed, self.epoch]).permutation(self.num_samples)
-        for start in range(0, self.num_samples, self.batch_size):
+        skip, self.skip = self.skip, 0
+        for start in range(skip * self.batch_size, self.num_samples, self.batch_size):
             batch = order[start:start + self.batch_size]
             if len(batch) < self.batch_size and self.drop_last:
                 return

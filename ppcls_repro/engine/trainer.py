@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,10 +34,46 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message says where and which checkpoint is good."""
 
 
+class TrainingInterrupted(RuntimeError):
+    """SIGINT or SIGTERM stopped the run at an iteration boundary, after saving ``latest`` there;
+    the message gives the resume command. ``signal_number`` is the signal received."""
+
+    def __init__(self, message: str, signal_number: int) -> None:
+        super().__init__(message)
+        self.signal_number = signal_number
+
+
+class StopRequest:
+    """While active, SIGINT and SIGTERM only set ``received``: the loop stops at the next iteration
+    boundary and saves where it is. A second SIGINT stops at once (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "StopRequest":
+        if threading.current_thread() is threading.main_thread():  # handlers can only be set there
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.received is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.received = signum
+        get_logger().warning(f"{signal.Signals(signum).name} received: stopping after this iteration "
+                             "(again with Ctrl-C to stop at once, without saving)")
+
+
 @dataclasses.dataclass
 class Progress:
     """What the loop needs to continue exactly after a resume."""
     epoch: int = 0  # last finished epoch
+    epoch_iters: int = 0  # iterations done of epoch ``epoch + 1`` (an interrupted run resumes there)
     global_iter: int = 0
     best_value: float | None = None
     best_epoch: int = 0
@@ -74,19 +112,38 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     log.info(f"train: {len(train_set)} samples, {iters} iterations/epoch, epochs {progress.epoch + 1}..{g['epochs']}")
     result: EvalResult | None = None
     try:
-        for epoch in range(progress.epoch + 1, g["epochs"] + 1):
-            _train_one_epoch(step, loader, epoch, iters, progress, g, vdl)
-            progress.epoch = epoch
-            due = epoch % g["eval_interval"] == 0 or epoch == g["epochs"]
-            if evaluator is not None and eval_loader is not None and due:
-                result = evaluator(step.eval_model, eval_loader)
-                _report_eval(result, epoch, progress, step, g, vdl, out, data)
-            _save(out / "latest", step, progress, data)
-            if g["save_interval"] and epoch % g["save_interval"] == 0:
-                _save(out / f"epoch_{epoch}", step, progress, data)
+        with StopRequest() as stop:
+            for epoch in range(progress.epoch + 1, g["epochs"] + 1):
+                result = _run_epoch(step, loader, epoch, iters, progress, g, vdl, stop, evaluator, eval_loader,
+                                    out, data) or result
     finally:
         vdl.close()
     return _write_metrics(out, cfg, data, result, progress)
+
+
+def _run_epoch(step: Step, loader: Any, epoch: int, iters: int, progress: Progress, g: dict[str, Any],
+               vdl: VisualDLWriter, stop: StopRequest, evaluator: Any, eval_loader: Any, out: Path,
+               data: dict[str, Any]) -> EvalResult | None:
+    """Train one epoch (from where an interrupted one stopped), evaluate when due, checkpoint."""
+    skip, progress.epoch_iters = progress.epoch_iters, 0
+    done = _train_one_epoch(step, loader, epoch, iters, progress, g, vdl, stop, skip)
+    resume = f"saved {out / 'latest'}; resume with -o Global.checkpoints={out / 'latest'}"
+    if stop.received is not None and done < iters:
+        progress.epoch_iters = done
+        _save(out / "latest", step, progress, data)
+        raise TrainingInterrupted(f"stopped at epoch {epoch}, iteration {done} of {iters}; {resume}", stop.received)
+    progress.epoch = epoch
+    result = None
+    if evaluator is not None and eval_loader is not None and (epoch % g["eval_interval"] == 0
+                                                             or epoch == g["epochs"]):
+        result = evaluator(step.eval_model, eval_loader)
+        _report_eval(result, epoch, progress, step, g, vdl, out, data)
+    _save(out / "latest", step, progress, data)
+    if g["save_interval"] and epoch % g["save_interval"] == 0:
+        _save(out / f"epoch_{epoch}", step, progress, data)
+    if stop.received is not None and epoch < g["epochs"]:  # the signal came during the last iteration
+        raise TrainingInterrupted(f"stopped after epoch {epoch}; {resume}", stop.received)
+    return result
 
 
 RUN_FILES = ("config.yaml", "metrics.json", "latest.pdckpt", "latest.pdparams", "best_model.pdparams")
@@ -126,7 +183,8 @@ def _restore(step: Step, g: dict[str, Any], data: dict[str, Any]) -> Progress:
         check_same_data(state.get("data"), data, str(g["checkpoints"]))
         step.set_state_dict(state["step"], state["weights"], source=str(g["checkpoints"]))
         progress = Progress(**state["progress"])
-        log.info(f"resumed from {g['checkpoints']} at epoch {progress.epoch}")
+        within = f", iteration {progress.epoch_iters} of epoch {progress.epoch + 1}" if progress.epoch_iters else ""
+        log.info(f"resumed from {g['checkpoints']} at epoch {progress.epoch}{within}")
         return progress
     if g["pretrained_model"] and g["pretrained_prefixes"]:
         taken = set_weights_partial(step.eval_model, load_weights(g["pretrained_model"]), g["pretrained_prefixes"],
@@ -141,39 +199,45 @@ def _restore(step: Step, g: dict[str, Any], data: dict[str, Any]) -> Progress:
 
 
 def _train_one_epoch(step: Step, loader: Any, epoch: int, iters: int, progress: Progress,
-                     g: dict[str, Any], vdl: VisualDLWriter) -> None:
+                     g: dict[str, Any], vdl: VisualDLWriter, stop: StopRequest, skip: int = 0) -> int:
+    """Iterations ``skip + 1 .. iters`` of ``epoch``; returns how many of the epoch are done (fewer
+    than ``iters`` when a stop was requested)."""
     log = get_logger()
     step.train()
-    loader.batch_sampler.set_epoch(epoch)  # the seeded batch order of this epoch
+    loader.batch_sampler.set_epoch(epoch, skip=skip)  # the seeded batch order of this epoch, resumed at ``skip``
     if hasattr(loader.dataset, "set_epoch"):  # datasets whose random augmentation is seeded per epoch
         loader.dataset.set_epoch(epoch)
     step.set_epoch(epoch)
     reader_cost = batch_cost = 0.0
-    samples = 0
+    samples = since_print = 0
     iters_after_epoch = (g["epochs"] - epoch) * iters
+    done = skip
     tic = time.perf_counter()
-    for i, batch in enumerate(loader):
-        if i >= iters:
+    for i, batch in enumerate(loader, start=skip):
+        if i >= iters or stop.received is not None:
             break
         reader_cost += time.perf_counter() - tic
         losses = step.train_step(batch)
         progress.global_iter += 1
-        _check_finite(losses, epoch, i + 1, g["output_dir"])
+        done = i + 1
+        _check_finite(losses, epoch, done, g["output_dir"])
         samples += _batch_size(batch)
+        since_print += 1
         batch_cost += time.perf_counter() - tic
-        if (i + 1) % g["print_batch_step"] == 0 or i + 1 == iters:
-            n = (i + 1) % g["print_batch_step"] or g["print_batch_step"]
-            eta = batch_cost / n * (iters - (i + 1) + iters_after_epoch)  # what is left of this run
+        if done % g["print_batch_step"] == 0 or done == iters:
+            eta = batch_cost / since_print * (iters - done + iters_after_epoch)  # what is left of this run
             loss_text = ", ".join(f"{k}: {v:.6g}" for k, v in losses.items())
-            log.info(f"[Train][Epoch {epoch}/{g['epochs']}][Iter {i + 1}/{iters}] lr: {step.lr:.3e}, "
-                     f"{loss_text}, reader_cost: {reader_cost / n:.5f} s, batch_cost: {batch_cost / n:.5f} s, "
+            log.info(f"[Train][Epoch {epoch}/{g['epochs']}][Iter {done}/{iters}] lr: {step.lr:.3e}, "
+                     f"{loss_text}, reader_cost: {reader_cost / since_print:.5f} s, "
+                     f"batch_cost: {batch_cost / since_print:.5f} s, "
                      f"ips: {samples / max(batch_cost, 1e-9):.1f} samples/s, "
                      f"eta: {time.strftime('%H:%M:%S', time.gmtime(eta))}")
-            vdl.scalars({**losses, "lr": step.lr, "reader_cost": reader_cost / n,
-                         "batch_cost": batch_cost / n}, progress.global_iter, "train")
+            vdl.scalars({**losses, "lr": step.lr, "reader_cost": reader_cost / since_print,
+                         "batch_cost": batch_cost / since_print}, progress.global_iter, "train")
             reader_cost = batch_cost = 0.0
-            samples = 0
+            samples = since_print = 0
         tic = time.perf_counter()
+    return done
 
 
 def _check_finite(losses: dict[str, float], epoch: int, it: int, output_dir: str) -> None:

@@ -1,5 +1,10 @@
 """End to end on tiny real images: train, checkpoints, resume, seeds, bad input."""
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -7,12 +12,14 @@ import paddle
 import pytest
 
 from ppcls_repro.config import load_config
-from ppcls_repro.engine.checkpoint import CheckpointError, load_weights
+from ppcls_repro.engine.checkpoint import CheckpointError, load_file, load_weights
 from ppcls_repro.engine.evaluate import EvalResult
-from ppcls_repro.engine.trainer import TrainingDiverged, check_same_data, evaluate, format_table, train
+from ppcls_repro.engine.trainer import (TrainingDiverged, TrainingInterrupted, check_same_data, evaluate,
+                                        format_table, train)
 from ppcls_repro.registry import ConfigError
 
-SRCNN = Path(__file__).resolve().parents[2] / "configs" / "srcnn.yaml"
+REPO = Path(__file__).resolve().parents[2]
+SRCNN = REPO / "configs" / "srcnn.yaml"
 
 
 def run(overrides: list[str], *extra: str) -> dict:
@@ -236,3 +243,55 @@ def test_resuming_a_finished_run_reports_it_and_changes_nothing(srcnn_overrides,
     again = run(srcnn_overrides, "Global.epochs=1", f"Global.checkpoints={tmp_path / 'run' / 'latest'}")
     assert again["ours"] == done["ours"] and again["epoch"] == 1
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()} == files
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_at_an_iteration_boundary_and_the_resume_is_exact(srcnn_overrides, tmp_path, monkeypatch, sig):
+    """A real signal (os.kill to this process) in the middle of epoch 2: latest is saved at that
+    iteration, and resuming from it ends bitwise where the uninterrupted run ends."""
+    from ppcls_repro.engine import steps
+
+    base = [o for o in srcnn_overrides if not o.startswith("Global.output_dir")]
+    train(load_config(SRCNN, [*base, f"Global.output_dir={tmp_path / 'whole'}"]))
+    original, calls = steps.SupervisedStep.train_step, {"n": 0}
+
+    def signalled(self, batch):
+        calls["n"] += 1
+        if calls["n"] == 5:  # iteration 2 of epoch 2 (3 iterations per epoch)
+            os.kill(os.getpid(), sig)
+        return original(self, batch)
+
+    monkeypatch.setattr(steps.SupervisedStep, "train_step", signalled)
+    with pytest.raises(TrainingInterrupted, match=r"stopped at epoch 2, iteration 2 of 3; saved .*cut/latest; "
+                                                  r"resume with -o Global.checkpoints=.*cut/latest") as stopped:
+        train(load_config(SRCNN, [*base, f"Global.output_dir={tmp_path / 'cut'}"]))
+    assert stopped.value.signal_number == sig
+    assert signal.getsignal(signal.SIGINT) is not None  # handlers restored
+    monkeypatch.setattr(steps.SupervisedStep, "train_step", original)
+    state = load_file(tmp_path / "cut" / "latest.pdckpt")
+    assert state["progress"]["epoch"] == 1 and state["progress"]["epoch_iters"] == 2
+    train(load_config(SRCNN, [*base, f"Global.output_dir={tmp_path / 'cut'}",
+                              f"Global.checkpoints={tmp_path / 'cut' / 'latest'}"]))
+    whole, resumed = load_weights(tmp_path / "whole" / "latest"), load_weights(tmp_path / "cut" / "latest")
+    for name in whole:
+        np.testing.assert_array_equal(whole[name].numpy(), resumed[name].numpy(), err_msg=name)
+
+
+def test_the_train_tool_exits_with_one_line_and_the_signal_code(srcnn_overrides, tmp_path):
+    out = tmp_path / "tool"
+    overrides = [o for o in srcnn_overrides if not o.startswith(("Global.output_dir", "Global.epochs",
+                                                                  "Global.max_iters_per_epoch"))]
+    command = [sys.executable, str(REPO / "tools" / "train.py"), "-c", str(SRCNN), "-o", f"Global.output_dir={out}",
+               "-o", "Global.epochs=200", "-o", "Global.max_iters_per_epoch=50", "-o", "Global.eval_interval=100"]
+    for item in overrides:
+        command += ["-o", item]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not ((out / "train.log").is_file() and "[Iter 2/" in (out / "train.log").read_text()):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert err.strip().splitlines()[-1].startswith("interrupted: stopped ")
+    assert "Traceback" not in err
+    assert (out / "latest.pdckpt").is_file()
