@@ -92,12 +92,15 @@ def load_resume_state(prefix: str | Path) -> dict[str, Any]:
 
 
 def load_weights(prefix: str | Path) -> dict[str, Any]:
-    """Weights from ``.pdparams`` (or from a ``.pdckpt`` when only that exists)."""
+    """Weights from ``.pdparams``, or from the ``.pdckpt`` when only that exists or when it is the newer
+    of the pair: ``save_checkpoint`` writes the ``.pdckpt`` first, so a run killed between the two
+    writes leaves a ``.pdparams`` one save behind, and the pair is read as one unit."""
     base = strip_suffix(prefix)
-    if base.with_suffix(".pdparams").is_file():
-        return load_file(base.with_suffix(".pdparams"))
-    if base.with_suffix(".pdckpt").is_file():
-        return load_file(base.with_suffix(".pdckpt"))["weights"]
+    params, state = base.with_suffix(".pdparams"), base.with_suffix(".pdckpt")
+    if params.is_file() and not (state.is_file() and state.stat().st_mtime_ns > params.stat().st_mtime_ns):
+        return load_file(params)
+    if state.is_file():
+        return load_file(state)["weights"]
     raise CheckpointError(f"no weights at {base}.pdparams (nor {base}.pdckpt)")
 
 

@@ -99,3 +99,19 @@ def test_weights_and_resume_checkpoints_still_load(tmp_path):
     state = load_resume_state(tmp_path / "latest")  # holds Paddle's RNG state objects too
     assert state["progress"] == {"epoch": 1}
     np.testing.assert_array_equal(load_file(tmp_path / "latest.pdparams")["weight"].numpy(), net.weight.numpy())
+
+
+def test_a_save_cut_between_its_two_files_is_read_as_one_unit(tmp_path):
+    """save_checkpoint writes .pdckpt, then .pdparams; killed in between, the .pdparams is one save
+    behind: the weights then come from the newer .pdckpt."""
+    import os
+    from ppcls_repro.engine.checkpoint import load_weights
+    net = paddle.nn.Linear(2, 3)
+    save_checkpoint(tmp_path / "latest", net.state_dict(), {"progress": {"epoch": 1}})
+    old = os.stat(tmp_path / "latest.pdparams").st_mtime_ns
+    net.weight.set_value(net.weight.numpy() + 1.0)
+    atomic_save({"progress": {"epoch": 2}, "weights": net.state_dict(), "rng": {}}, tmp_path / "latest.pdckpt")
+    os.utime(tmp_path / "latest.pdckpt", ns=(old + 10**9, old + 10**9))
+    np.testing.assert_array_equal(load_weights(tmp_path / "latest")["weight"].numpy(), net.weight.numpy())
+    save_checkpoint(tmp_path / "latest", net.state_dict(), {"progress": {"epoch": 2}})  # a whole save
+    np.testing.assert_array_equal(load_weights(tmp_path / "latest")["weight"].numpy(), net.weight.numpy())
