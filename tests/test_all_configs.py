@@ -5,7 +5,7 @@ import pytest
 
 from ppcls_repro.config import load_config
 from ppcls_repro.engine.trainer import train
-from ppcls_repro.registry import STEPS
+from ppcls_repro.registry import EVALUATORS, STEPS
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
 
@@ -200,8 +200,12 @@ def test_config_trains_two_iterations_and_evaluates(config: Path, tiny_images: P
         pytest.fail(f"{config.name}: add tiny test data for {dataset} to TINY_DATA")
     overrides = [f"Global.output_dir={tmp_path / 'run'}", "Global.epochs=1", "Global.max_iters_per_epoch=2",
                  "Global.use_visualdl=false", *TINY_DATA[dataset](config, tiny_images, tmp_path)]
-    report = train(load_config(config, overrides))
+    cfg = load_config(config, overrides)
+    report = train(cfg)
     assert report["epoch"] == 1 and report["ours"]
+    if "Metric" in cfg:  # the evaluator gives every name it declares (best_metric is checked against them)
+        names = EVALUATORS.build(cfg["Metric"], "Metric").metric_names
+        assert set(names) <= set(report["ours"]), f"declared {names}, gave {sorted(report['ours'])}"
 
 
 def randomise(net) -> None:

@@ -175,6 +175,8 @@ def test_evaluator_follows_the_protocol(name):
     evaluator = EVALUATORS.build({"name": name, **TINY_EVALUATORS[name]}, f"TINY_EVALUATORS.{name}")
     assert sorted(m for m in _protocol_members(Evaluator) if not hasattr(evaluator, m)) == []
     assert isinstance(type(evaluator).gathers_across_ranks, bool)
+    names = evaluator.metric_names
+    assert isinstance(names, tuple) and names and all(isinstance(n, str) for n in names)
     assert list(inspect.signature(evaluator.__call__).parameters) == ["model", "loader"]
 
 

@@ -24,6 +24,10 @@ class Evaluator(Protocol):
     # False: every process scores the whole eval set.
     gathers_across_ranks: ClassVar[bool]
 
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        """Keys every result's ``metrics`` has (``Global.best_metric`` must be one; checked before training)."""
+
     def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:
         """Score ``model`` (switched to eval mode for the call) on every batch of ``loader``."""
 
@@ -40,6 +44,10 @@ class PerImageEvaluator:
 
     def __init__(self, num_panels: int = 3) -> None:
         self.num_panels = num_panels
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return self.keys
 
     @paddle.no_grad()
     def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:

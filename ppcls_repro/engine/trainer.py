@@ -26,7 +26,7 @@ from ppcls_repro.engine.evaluate import EvalResult, Evaluator
 from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, build_network, data_summary,
                                       start_run)
 from ppcls_repro.engine.steps import Step
-from ppcls_repro.registry import STEPS, ConfigError
+from ppcls_repro.registry import STEPS, ConfigError, nearest
 from ppcls_repro.utils.logger import VisualDLWriter, get_logger, setup_logging
 
 
@@ -88,13 +88,14 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     finished = _finished_result(g)
     if finished is not None:
         return finished
+    evaluator = build_evaluator(cfg)
+    check_best_metric(g, evaluator)
     log = start_run(g, out / "train.log")
     if main:
         save_config(cfg, out / "config.yaml")
 
     train_set = build_dataset(cfg, "Train", strict=g["strict_data"])
     eval_set = build_dataset(cfg, "Eval", strict=g["strict_data"]) if "Eval" in cfg["DataLoader"] else None
-    evaluator = build_evaluator(cfg)
     loader = build_loader(train_set, cfg["DataLoader"]["Train"], seed=g["seed"])
     eval_loader = build_loader(eval_set, cfg["DataLoader"]["Eval"], seed=g["seed"],
                                shard=_gathers(evaluator)) if eval_set else None
@@ -144,6 +145,14 @@ def _run_epoch(step: Step, loader: Any, epoch: int, iters: int, progress: Progre
     if stop.received is not None and epoch < g["epochs"]:  # the signal came during the last iteration
         raise TrainingInterrupted(f"stopped after epoch {epoch}; {resume}", stop.received)
     return result
+
+
+def check_best_metric(g: dict[str, Any], evaluator: Evaluator | None) -> None:
+    """``Global.best_metric`` must be a key the evaluator gives, known before the first epoch."""
+    if evaluator is not None and g["best_metric"] not in evaluator.metric_names:
+        raise ConfigError(f"Global.best_metric: '{g['best_metric']}' is not given by {type(evaluator).__name__}"
+                          f"{nearest(g['best_metric'], evaluator.metric_names)} (it gives "
+                          f"{', '.join(evaluator.metric_names)})")
 
 
 RUN_FILES = ("config.yaml", "metrics.json", "latest.pdckpt", "latest.pdparams", "best_model.pdparams")

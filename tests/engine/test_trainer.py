@@ -295,3 +295,10 @@ def test_the_train_tool_exits_with_one_line_and_the_signal_code(srcnn_overrides,
     assert err.strip().splitlines()[-1].startswith("interrupted: stopped ")
     assert "Traceback" not in err
     assert (out / "latest.pdckpt").is_file()
+
+
+def test_a_misspelt_best_metric_fails_before_anything_is_written(srcnn_overrides, tmp_path):
+    with pytest.raises(ConfigError, match=r"^Global.best_metric: 'pnsr' is not given by SuperResolutionEvaluator "
+                                          r"\(did you mean psnr.*\) \(it gives psnr, ssim, bicubic_psnr, bicubic_ssim\)$"):
+        run(srcnn_overrides, "Global.best_metric=pnsr")
+    assert not (tmp_path / "run").exists()

@@ -34,6 +34,7 @@ class RetrievalEvaluator:
     """mAP of image->text and text->image retrieval; per-class rows go to the table and metrics.json."""
 
     gathers_across_ranks = False  # every process scores the whole eval set
+    metric_names = ("map_i2t", "map_t2i", "map_avg")
 
     def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:
         images, texts, labels = encode_split(model, loader)

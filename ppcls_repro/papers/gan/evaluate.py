@@ -73,6 +73,7 @@ class ParzenEvaluator:
     """
 
     gathers_across_ranks = False  # every process scores the whole eval set
+    metric_names = ("parzen_ll", "parzen_se", "parzen_ll_val", "parzen_sigma")  # real_* too with num_reference
     def __init__(self, num_samples: int = 10000, seed: int = 1234, sigma_lo: float = -1.0, sigma_hi: float = 0.0,
                  num_sigmas: int = 10, batch_size: int = 500, grid_samples: int = 100) -> None:
         if num_samples < 1 or num_sigmas < 1 or batch_size < 1 or grid_samples < 0:

@@ -65,6 +65,7 @@ class HSIClassificationEvaluator:
     """
 
     gathers_across_ranks = False  # every process scores the whole eval set
+    metric_names = ("OA", "AA", "Kappa")  # acc_XX too, for classes with test pixels
     def __init__(self, num_classes: int, class_map: Literal["all", "test", "none"] = "all",
                  map_zoom: int = 3) -> None:
         self.num_classes = num_classes

@@ -38,6 +38,10 @@ class ClassificationEvaluator:
 
     gathers_across_ranks = True  # the trainer may give it a sharded loader
 
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return (*(f"top{k}" for k in self.topk), "loss")
+
     def __init__(self, topk: tuple[int, ...] = (1, 5), class_names: list[str] | None = None) -> None:
         if not topk or any(k < 1 for k in topk):
             raise ValueError(f"Metric.topk: expected positive integers, got {topk}")
