@@ -49,6 +49,15 @@ def srcnn_overrides(tiny_images, tmp_path) -> list[str]:
     ]
 
 
+@pytest.fixture
+def small_scene():
+    """A tiny (rows, cols, bands) cube and its label map, every axis a different length."""
+    rng = numpy.random.default_rng(0)
+    cube = rng.normal(size=(7, 5, 6)) + numpy.arange(6)
+    gt = rng.integers(0, 4, size=(7, 5)).astype(numpy.uint8)
+    return cube, gt
+
+
 @pytest.fixture(scope="session")
 def write_v73():
     """A function writing a MATLAB v7.3 MAT-file as MATLAB does (see ``_write_v73``)."""

@@ -8,14 +8,6 @@ from ppcls_repro.data.matlab import load_mat, read_mat
 from ppcls_repro.utils.errors import DataError
 
 
-@pytest.fixture
-def small_scene():
-    rng = np.random.default_rng(0)
-    cube = rng.normal(size=(7, 5, 6)) + np.arange(6)  # rows, cols, bands: all different axes
-    gt = rng.integers(0, 4, size=(7, 5)).astype(np.uint8)
-    return cube, gt
-
-
 def test_v5_reader_returns_matlab_order(tmp_path, small_scene):
     cube, gt = small_scene
     scipy.io.savemat(tmp_path / "scene.mat", {"cube": cube, "gt": gt})

@@ -81,14 +81,6 @@ def eager_window(cube: np.ndarray, row: int, col: int, window: int) -> np.ndarra
     return out
 
 
-@pytest.fixture
-def small_scene():
-    rng = np.random.default_rng(0)
-    cube = rng.normal(size=(7, 5, 6)) + np.arange(6)  # rows, cols, bands: all different axes
-    gt = rng.integers(0, 4, size=(7, 5)).astype(np.uint8)
-    return cube, gt
-
-
 def test_lazy_windows_equal_eager_windows_everywhere(small_scene):
     cube = small_scene[0].astype(np.float32)
     padded = pad_cube(cube, 4)
