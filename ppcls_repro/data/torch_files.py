@@ -200,8 +200,17 @@ def _materialise(obj: Any) -> Any:
 
 def state_dict_in(path: Path) -> tuple[dict[str, np.ndarray], str]:
     """The state dict a torch file holds and what held it: "pickled module", "state dict" or
-    "checkpoint" (a dict with a ``state_dict`` entry); a DataError naming the file otherwise."""
-    obj = load_torch_file(path)
+    "checkpoint" (a dict with a ``state_dict`` entry); a DataError naming the file otherwise. The
+    file is read once however many weight formats probe it (keyed by its path, size and time)."""
+    info = Path(path).stat() if Path(path).is_file() else None
+    key = (str(Path(path).resolve()), info.st_size, info.st_mtime_ns) if info else (str(path), -1, -1)
+    state, kind = _read_state_dict(*key)
+    return dict(state), kind
+
+
+@functools.lru_cache(maxsize=2)
+def _read_state_dict(path: str, size: int, mtime_ns: int) -> tuple[dict[str, np.ndarray], str]:
+    obj = load_torch_file(Path(path))
     if isinstance(obj, Opaque):
         return module_state_dict(obj), "pickled module"
     kind = "state dict"

@@ -161,8 +161,8 @@ def collect_inputs(path: str | Path, suffixes: tuple[str, ...]) -> list[Path]:
     return files
 
 
-def _refuse_overwrites(path: Path, outputs: list[Path], inputs: list[Path], overwrite: bool) -> None:
-    sources = {p.resolve() for p in inputs}
+def _refuse_overwrites(path: Path, outputs: list[Path], sources: set[Path], overwrite: bool) -> None:
+    """``sources``: the resolved inputs of the run."""
     for output in outputs:
         if output.resolve() in sources:
             raise DataError(f"{path}: its output {output} would replace an input; write to another --output folder")
@@ -187,6 +187,7 @@ def run_inference(deployment: Deployment, net: Net, inputs: list[Path], out_dir:
     report = InferReport()
     out_dir.mkdir(parents=True, exist_ok=True)
     claimed: dict[Path, Path] = {}  # output file -> the input that wrote it in this run
+    sources = {p.resolve() for p in inputs}
     for path in inputs:
         tic = time.perf_counter()
         try:
@@ -195,7 +196,7 @@ def run_inference(deployment: Deployment, net: Net, inputs: list[Path], out_dir:
             if clash:
                 raise DataError(f"{path}: its output {clash[0].name} is also that of {claimed[clash[0]].name} "
                                 "(same file stem); rename one")
-            _refuse_overwrites(path, outputs, inputs, overwrite)
+            _refuse_overwrites(path, outputs, sources, overwrite)
             written = deployment.pipeline.process(path, net, out_dir, batch_size)
         except (ValueError, OSError, RuntimeError) as err:  # DataError is a ValueError
             reason = " ".join(str(err).split()) or type(err).__name__
