@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from ppcls_repro.cli import run
-from ppcls_repro.engine.curves import plot, read_csv_series, read_eval_series
+from ppcls_repro.engine.curves import epoch_reaching, log_fit, plot, read_csv_series, read_eval_series
 from ppcls_repro.registry import ConfigError
 
 
@@ -29,6 +29,9 @@ def main() -> None:
     parser.add_argument("--level", action="append", default=[], metavar="LABEL=VALUE", help="a horizontal line")
     parser.add_argument("--budget", default=None, metavar="LABEL=SAMPLES", help="a vertical line, e.g. the paper's")
     parser.add_argument("--log_x", action="store_true", help="logarithmic samples axis")
+    parser.add_argument("--fit_from", type=int, default=None, metavar="EPOCH",
+                        help="print the fit value = a + b ln(epoch) of the log's series from EPOCH on, and where it "
+                             "reaches each --level")
     parser.add_argument("--title", default="")
     parser.add_argument("--output", required=True, help="the PNG to write")
     args = parser.parse_args()
@@ -41,6 +44,11 @@ def main() -> None:
     out = plot(series, Path(args.output), args.samples_per_epoch, args.metric, args.title, levels, budget,
                args.log_x)
     print(f"wrote {out}")
+    if args.fit_from is not None:
+        a, b = log_fit(series[0], args.fit_from)
+        print(f"fit over epochs {args.fit_from}-{series[0].epochs[-1]}: {args.metric} = {a:.2f} + {b:.2f} ln(epoch)")
+        for label, level in levels.items():
+            print(f"  reaches {label} ({level:g}) near epoch {epoch_reaching(a, b, level):,.0f}")
 
 
 if __name__ == "__main__":

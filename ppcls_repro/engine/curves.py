@@ -12,6 +12,8 @@ import dataclasses
 import re
 from pathlib import Path
 
+import numpy as np
+
 from ppcls_repro.utils.errors import DataError
 
 EVAL_LINE = re.compile(r"\[Eval\]\[Epoch (\d+)\] (.*)$")
@@ -55,6 +57,20 @@ def read_csv_series(path: Path, label: str) -> Series:
     if not pairs:
         raise DataError(f"{path}: no epoch,value rows")
     return Series(label=label, epochs=[e for e, _ in pairs], values=[v for _, v in pairs])
+
+
+def log_fit(series: Series, from_epoch: int) -> tuple[float, float]:
+    """Least-squares ``(a, b)`` of ``value = a + b ln(epoch)`` over the points from ``from_epoch`` on."""
+    points = [(e, v) for e, v in zip(series.epochs, series.values) if e >= from_epoch]
+    if len(points) < 2:
+        raise DataError(f"--fit_from {from_epoch}: fewer than two evaluated epochs from there")
+    b, a = np.polyfit(np.log([e for e, _ in points]), [v for _, v in points], 1)
+    return float(a), float(b)
+
+
+def epoch_reaching(a: float, b: float, level: float) -> float:
+    """The epoch at which the fit ``a + b ln(epoch)`` reaches ``level`` (inf when it never rises)."""
+    return float(np.exp((level - a) / b)) if b > 0 else float("inf")
 
 
 def plot(series: list[Series], out: Path, samples_per_epoch: int, ylabel: str, title: str,

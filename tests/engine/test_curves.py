@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ppcls_repro.engine.curves import plot, read_csv_series, read_eval_series
+from ppcls_repro.engine.curves import Series, epoch_reaching, log_fit, plot, read_csv_series, read_eval_series
 from ppcls_repro.utils.errors import DataError
 
 LOG = """[2026-12-03 10:00:00] INFO: [Train][Epoch 5/10][Iter 500/500] lr: 1e-2, d_loss: 0.6
@@ -39,3 +39,14 @@ def test_plot_writes_a_png(tmp_path):
     image = np.asarray(Image.open(out).convert("RGB"))
     assert image.shape[0] > 300 and image.shape[1] > 600
     assert (image < 200).any()  # something was drawn
+
+
+def test_log_fit_recovers_a_logarithmic_curve_and_where_it_reaches_a_level():
+    epochs = [10, 20, 40, 80, 160]
+    series = Series("x", epochs, [5.0 + 2.0 * np.log(e) for e in epochs])
+    a, b = log_fit(series, from_epoch=20)
+    assert a == pytest.approx(5.0) and b == pytest.approx(2.0)
+    assert epoch_reaching(a, b, 5.0 + 2.0 * np.log(1000)) == pytest.approx(1000)
+    assert epoch_reaching(1.0, -1.0, 5.0) == float("inf")
+    with pytest.raises(DataError, match="fewer than two"):
+        log_fit(series, from_epoch=160)
