@@ -20,8 +20,8 @@ import paddle
 
 from ppcls_repro.config import save_config
 from ppcls_repro.engine import distributed
-from ppcls_repro.engine.checkpoint import (load_file, load_resume_state, load_weights, save_checkpoint,
-                                          set_weights_partial, strip_suffix)
+from ppcls_repro.engine.checkpoint import (load_file, load_weights, save_checkpoint, set_rng_state, set_weights_partial,
+                                          strip_suffix)
 from ppcls_repro.engine.evaluate import EvalResult, Evaluator
 from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, build_network, data_summary,
                                       start_run)
@@ -85,7 +85,8 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     out = Path(g["output_dir"])
     main = distributed.is_main_process()  # with several processes, rank 0 alone writes files
     check_output_dir(g)
-    finished = _finished_result(g)
+    resume = load_file(strip_suffix(g["checkpoints"]).with_suffix(".pdckpt")) if g["checkpoints"] else None
+    finished = _finished_result(g, resume)
     if finished is not None:
         return finished
     evaluator = build_evaluator(cfg)
@@ -106,7 +107,7 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     data = data_summary(train_set, eval_set)
 
     vdl = VisualDLWriter(out / "vdl" if g["use_visualdl"] and main else None)
-    progress = _restore(step, g, data)
+    progress = _restore(step, g, data, resume)
     if progress.epoch == 0:
         vdl.text("data", json.dumps(data))
     log.info(f"data: {json.dumps(data)}")
@@ -171,12 +172,12 @@ def check_output_dir(g: dict[str, Any]) -> None:
                           "with -o Global.overwrite=true")
 
 
-def _finished_result(g: dict[str, Any]) -> dict[str, Any] | None:
-    """When resuming a run that has already trained ``Global.epochs`` epochs: its metrics.json (or
-    its epoch), having changed nothing; None otherwise."""
-    if not g["checkpoints"]:
+def _finished_result(g: dict[str, Any], resume: dict[str, Any] | None) -> dict[str, Any] | None:
+    """When resuming (``resume``: the checkpoint's content) a run that has already trained
+    ``Global.epochs`` epochs: its metrics.json (or its epoch), having changed nothing; None otherwise."""
+    if resume is None:
         return None
-    epoch = load_file(strip_suffix(g["checkpoints"]).with_suffix(".pdckpt"))["progress"]["epoch"]
+    epoch = resume["progress"]["epoch"]
     if epoch < g["epochs"]:
         return None
     setup_logging().info(f"{g['checkpoints']} has already trained {epoch} of {g['epochs']} epochs: nothing to "
@@ -185,10 +186,11 @@ def _finished_result(g: dict[str, Any]) -> dict[str, Any] | None:
     return json.loads(metrics.read_text()) if metrics.is_file() else {"epoch": epoch}
 
 
-def _restore(step: Step, g: dict[str, Any], data: dict[str, Any]) -> Progress:
+def _restore(step: Step, g: dict[str, Any], data: dict[str, Any], state: dict[str, Any] | None) -> Progress:
+    """From the resume checkpoint's content ``state`` (RNG states included), or pretrained weights."""
     log = get_logger()
-    if g["checkpoints"]:
-        state = load_resume_state(g["checkpoints"])
+    if state is not None:
+        set_rng_state(state.pop("rng"))
         check_same_data(state.get("data"), data, str(g["checkpoints"]))
         step.set_state_dict(state["step"], state["weights"], source=str(g["checkpoints"]))
         progress = Progress(**state["progress"])
