@@ -92,9 +92,6 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     evaluator = build_evaluator(cfg)
     check_best_metric(g, evaluator)
     log = start_run(g, out / "train.log")
-    if main:
-        save_config(cfg, out / "config.yaml")
-
     train_set = build_dataset(cfg, "Train", strict=g["strict_data"])
     eval_set = build_dataset(cfg, "Eval", strict=g["strict_data"]) if "Eval" in cfg["DataLoader"] else None
     loader = build_loader(train_set, cfg["DataLoader"]["Train"], seed=g["seed"])
@@ -103,6 +100,8 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     iters = len(loader) if g["max_iters_per_epoch"] is None else min(len(loader), g["max_iters_per_epoch"])
     step = STEPS.get(cfg["Step"]["name"]).from_config(cfg, steps_per_epoch=iters)
     distributed.wrap_data_parallel(step)
+    if main:  # only now: a run that could not start (no data, a bad key) must not claim the folder
+        save_config(cfg, out / "config.yaml")
     step.init_from_data(train_set)  # e.g. GAN: G's output bias from the data; a resume overrides it
     data = data_summary(train_set, eval_set)
 

@@ -17,6 +17,7 @@ from ppcls_repro.engine.evaluate import EvalResult
 from ppcls_repro.engine.trainer import (TrainingDiverged, TrainingInterrupted, check_same_data, evaluate,
                                         format_table, train)
 from ppcls_repro.registry import ConfigError
+from ppcls_repro.utils.errors import DataError
 
 REPO = Path(__file__).resolve().parents[2]
 SRCNN = REPO / "configs" / "srcnn.yaml"
@@ -235,6 +236,14 @@ def test_a_new_run_never_writes_over_another(srcnn_overrides, tmp_path):
     resumed = run(srcnn_overrides, "Global.epochs=2", f"Global.checkpoints={tmp_path / 'run' / 'latest'}")
     assert resumed["epoch"] == 2 and first["epoch"] == 1
     assert run(srcnn_overrides, "Global.epochs=1", "Global.overwrite=true")["epoch"] == 1
+
+
+def test_a_run_that_cannot_start_leaves_the_folder_free(srcnn_overrides, tmp_path):
+    missing = f"DataLoader.Train.dataset.root={tmp_path / 'no_such_folder'}"
+    with pytest.raises(DataError, match="no_such_folder"):
+        run(srcnn_overrides, missing, "Global.strict_data=true")
+    assert not (tmp_path / "run" / "config.yaml").exists()
+    assert run(srcnn_overrides, "Global.epochs=1")["epoch"] == 1  # no overwrite needed
 
 
 def test_resuming_a_finished_run_reports_it_and_changes_nothing(srcnn_overrides, tmp_path):
