@@ -1,12 +1,20 @@
-"""Evaluate weights: ``python tools/eval.py -c configs/srcnn.yaml -o Global.pretrained_model=PATH``."""
+"""Evaluate weights: ``python tools/eval.py -c configs/srcnn.yaml -o Global.pretrained_model=PATH``.
+
+``--set NAME=FOLDER`` (repeatable) scores that folder instead of the config's Eval set, with the
+config's protocol and nothing else (no manifest, download or sample stand-in), e.g.
+``--set Set14=dataset/Set14``. Results: ``<output_dir>/eval/<NAME>/metrics.json`` per set.
+"""
 from ppcls_repro.cli import config_parser, run
 from ppcls_repro.config import load_config
-from ppcls_repro.engine.trainer import evaluate
+from ppcls_repro.engine.scoring import evaluate, parse_set_options
 
 
 def main() -> None:
-    args = config_parser(__doc__).parse_args()
-    evaluate(load_config(args.config, args.override))
+    parser = config_parser(__doc__)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=FOLDER", dest="sets",
+                        help="score FOLDER as test set NAME with the config's protocol (repeatable)")
+    args = parser.parse_args()
+    evaluate(load_config(args.config, args.override), parse_set_options(args.sets))
 
 
 if __name__ == "__main__":

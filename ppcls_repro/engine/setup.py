@@ -46,10 +46,11 @@ def select_device(device: str, cpu_threads: int | None = None) -> str:
     return device
 
 
-def build_dataset(cfg: dict[str, Any], split: str, strict: bool) -> Dataset:
-    """Build ``DataLoader.<split>.dataset``; datasets that can fall back to a sample take ``strict``,
-    datasets with random augmentation take ``seed`` (``Global.seed``, see ``data/transforms.py``)."""
-    node = cfg["DataLoader"][split]["dataset"]
+def build_dataset(cfg: dict[str, Any], split: str, strict: bool, node: dict[str, Any] | None = None) -> Dataset:
+    """Build ``DataLoader.<split>.dataset`` (or ``node`` in its place); datasets that can fall back to
+    a sample take ``strict``, datasets with random augmentation take ``seed`` (``Global.seed``, see
+    ``data/transforms.py``)."""
+    node = cfg["DataLoader"][split]["dataset"] if node is None else node
     target = DATASETS.get(node["name"], f"DataLoader.{split}.dataset.name")
     params = inspect.signature(target).parameters
     supplied = {"strict": strict, "seed": cfg["Global"]["seed"]}

@@ -1,4 +1,4 @@
-"""The training loop, written once for every paper.
+"""The training loop, written once for every paper (the evaluation command is ``engine/scoring.py``).
 
 ``train(cfg)`` builds the data, the step and the evaluator from a validated config, then runs
 epochs: train, evaluate every ``eval_interval``, checkpoint (``latest``, ``best_model``,
@@ -23,8 +23,7 @@ from ppcls_repro.engine import distributed
 from ppcls_repro.engine.checkpoint import (load_file, load_weights, save_checkpoint, set_rng_state, set_weights_partial,
                                           strip_suffix)
 from ppcls_repro.engine.evaluate import EvalResult, Evaluator
-from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, build_network, data_summary,
-                                      start_run)
+from ppcls_repro.engine.setup import build_dataset, build_evaluator, build_loader, data_summary, start_run
 from ppcls_repro.engine.steps import Step
 from ppcls_repro.registry import STEPS, ConfigError, nearest
 from ppcls_repro.utils.logger import VisualDLWriter, get_logger, setup_logging
@@ -360,50 +359,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, paddle.Tensor):
         return value.numpy().tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def evaluate(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Score ``Global.pretrained_model`` on the Eval split; prints a per-item table and writes
-    ``<output_dir>/eval/metrics.json`` beside the paper's numbers."""
-    g = cfg["Global"]
-    if not g["pretrained_model"]:
-        raise ConfigError("Global.pretrained_model: required for evaluation (-o Global.pretrained_model=PATH)")
-    if "Eval" not in cfg["DataLoader"] or "Metric" not in cfg:
-        raise ConfigError("DataLoader.Eval and Metric: both are required for evaluation")
-    out = Path(g["output_dir"]) / "eval"
-    log = start_run(g, out / "eval.log")
-    eval_set = build_dataset(cfg, "Eval", strict=g["strict_data"])
-    evaluator = build_evaluator(cfg)
-    loader = build_loader(eval_set, cfg["DataLoader"]["Eval"], seed=g["seed"], shard=_gathers(evaluator))
-    net = build_network(cfg, load_weights(g["pretrained_model"]), source=str(g["pretrained_model"]))
-    result = evaluator(net, loader)
-    log.info(f"weights: {g['pretrained_model']}")
-    for line in format_table(result):
-        log.info(line)
-    data = data_summary(eval_set, None)
-    data["eval"] = data.pop("train")
-    report = {"data": data, "paper": cfg["Paper"], "ours": result.metrics, "per_item": result.per_item,
-              "weights": str(g["pretrained_model"])}
-    write_json(out / "metrics.json", report)
-    log.info(f"wrote {out / 'metrics.json'}")
-    return report
-
-
-def format_table(result: EvalResult) -> list[str]:
-    """Per-item rows, then the average when the items carry the metrics' own columns (images), or
-    the metrics on one line when they carry something else (e.g. the Parzen score of each sigma)."""
-    columns = list(dict.fromkeys(k for item in result.per_item for k in item if k != "name"))
-    rows = []
-    if columns:
-        rows.append(f"{'item':<16}" + "".join(f"{k:>15}" for k in columns))
-        for item in result.per_item:
-            rows.append(f"{str(item.get('name', '')):<16}" + "".join(_cell(item.get(k)) for k in columns))
-    if columns and set(columns) == set(result.metrics):
-        rows.append(f"{'average':<16}" + "".join(_cell(result.metrics[k]) for k in columns))
-    else:
-        rows.append("result: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
-    return rows
-
-
-def _cell(value: Any) -> str:
-    return f"{value:>15.4f}" if isinstance(value, (int, float)) else f"{str(value if value is not None else '-'):>15}"

@@ -13,7 +13,7 @@ from ppcls_repro.config import load_config
 from ppcls_repro.data.mnist import write_idx
 from ppcls_repro.engine.distributed import ShardedBatchSampler, gather_in_order, interleave
 from ppcls_repro.engine.setup import SeededBatchSampler
-from ppcls_repro.engine.trainer import evaluate
+from ppcls_repro.engine.scoring import evaluate
 
 REPO = Path(__file__).resolve().parents[2]
 

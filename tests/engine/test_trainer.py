@@ -13,9 +13,7 @@ import pytest
 
 from ppcls_repro.config import load_config
 from ppcls_repro.engine.checkpoint import CheckpointError, load_file, load_weights
-from ppcls_repro.engine.evaluate import EvalResult
-from ppcls_repro.engine.trainer import (TrainingDiverged, TrainingInterrupted, check_same_data, evaluate,
-                                        format_table, train)
+from ppcls_repro.engine.trainer import TrainingDiverged, TrainingInterrupted, check_same_data, train
 from ppcls_repro.registry import ConfigError
 from ppcls_repro.utils.errors import DataError
 
@@ -158,47 +156,11 @@ def test_missing_data_falls_back_to_labelled_sample_or_fails_strictly(srcnn_over
         run(srcnn_overrides, *missing, "Global.strict_data=true", "Global.overwrite=true")
 
 
-def test_eval_tool_scores_weights_and_wrong_scale_fails(srcnn_overrides, tmp_path):
-    run(srcnn_overrides, "Global.epochs=1")
-    weights = f"Global.pretrained_model={tmp_path / 'run' / 'best_model'}"
-    report = evaluate(load_config(SRCNN, [*srcnn_overrides, weights]))
-    assert len(report["per_item"]) == 4
-    assert (tmp_path / "run" / "eval" / "metrics.json").is_file()
-    assert 20 < report["ours"]["bicubic_psnr"] < 40
-
-
-def test_weights_of_another_scale_are_refused(srcnn_overrides, tmp_path):
-    run(srcnn_overrides, "Global.epochs=1")
-    x2 = ["Arch.scale=2", "DataLoader.Train.dataset.scale=2", "DataLoader.Eval.dataset.scale=2", "Metric.scale=2"]
-    with pytest.raises(CheckpointError, match=r"'scale' is \[3\] in the file but \[2\] in the config"):
-        evaluate(load_config(SRCNN, [*srcnn_overrides, *x2,
-                                     f"Global.pretrained_model={tmp_path / 'run' / 'latest'}"]))
-
-
 def test_scales_must_agree_within_a_config(srcnn_overrides):
     from ppcls_repro.registry import ConfigError
 
     with pytest.raises(ConfigError, match="scale: the config disagrees with itself"):
         load_config(SRCNN, [*srcnn_overrides, "Metric.scale=2"])
-
-
-def test_format_table_images_end_with_the_average():
-    result = EvalResult(metrics={"psnr": 31.0, "ssim": 0.5},
-                        per_item=[{"name": "baby", "psnr": 32.0, "ssim": 0.6}, {"name": "bird", "psnr": 30.0, "ssim": 0.4}])
-    rows = format_table(result)
-    assert rows[0].split() == ["item", "psnr", "ssim"]
-    assert rows[1].split() == ["baby", "32.0000", "0.6000"]
-    assert rows[-1].split() == ["average", "31.0000", "0.5000"]
-
-
-def test_format_table_items_with_other_columns_than_the_metrics():
-    """The Parzen evaluator lists one validation score per sigma; its metrics are other numbers."""
-    result = EvalResult(metrics={"parzen_ll": 225.0, "parzen_se": 2.0},
-                        per_item=[{"name": "sigma 0.1000", "val_ll": -10.5}, {"name": "sigma 0.2154", "val_ll": 150.25}])
-    rows = format_table(result)
-    assert rows[0].split() == ["item", "val_ll"]
-    assert rows[2].split() == ["sigma", "0.2154", "150.2500"]
-    assert rows[-1] == "result: parzen_ll 225.0000, parzen_se 2.0000"
 
 
 def test_cpu_threads_are_set_for_the_run(srcnn_overrides, tmp_path, monkeypatch):

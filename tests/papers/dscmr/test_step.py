@@ -9,7 +9,8 @@ import pytest
 from ppcls_repro.config import load_config
 from ppcls_repro.engine.checkpoint import load_resume_state, load_weights, save_checkpoint
 from ppcls_repro.engine.setup import build_dataset, build_loader
-from ppcls_repro.engine.trainer import evaluate, train
+from ppcls_repro.engine.scoring import evaluate
+from ppcls_repro.engine.trainer import train
 from ppcls_repro.papers.dscmr.evaluate import RetrievalEvaluator
 from ppcls_repro.papers.dscmr.metrics import retrieval_map
 from ppcls_repro.papers.dscmr.step import RetrievalStep

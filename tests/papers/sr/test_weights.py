@@ -147,7 +147,7 @@ OFFICIAL_SCORES = [("SRCNN_9-1-5_91images_x3.mat", "srcnn.yaml", 32.39),   # pap
 def test_the_authors_weights_score_the_paper_on_set5(tmp_path, shared_data, name, config, paper):
     if not (OFFICIAL / name).is_file():
         pytest.skip(f"the authors' file is not at {OFFICIAL / name}")
-    from ppcls_repro.engine.trainer import evaluate
+    from ppcls_repro.engine.scoring import evaluate
     set5 = shared_data / "Set5"
     cfg = load_config(REPO / "configs" / config, [f"DataLoader.Eval.dataset.root={set5}",
                                                  f"Global.output_dir={tmp_path / 'run'}"])

@@ -1,0 +1,149 @@
+"""The evaluation command: the config's set, ``--set NAME=FOLDER`` folders, per-set results."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ppcls_repro.config import load_config
+from ppcls_repro.engine.checkpoint import CheckpointError
+from ppcls_repro.engine.evaluate import EvalResult
+from ppcls_repro.engine.scoring import evaluate, format_table, parse_set_options, summary_table, resolve_sets
+from ppcls_repro.engine.trainer import train
+from ppcls_repro.registry import ConfigError
+from ppcls_repro.utils.errors import DataError
+
+REPO = Path(__file__).resolve().parents[2]
+SRCNN = REPO / "configs" / "srcnn.yaml"
+
+
+def run(overrides: list[str], *extra: str) -> dict:
+    return train(load_config(SRCNN, [*overrides, *extra]))
+
+
+@pytest.fixture
+def trained(srcnn_overrides, tmp_path) -> list[str]:
+    """The overrides of an evaluation of a one-epoch SRCNN (its weights in tmp_path/run)."""
+    run(srcnn_overrides, "Global.epochs=1")
+    return [*srcnn_overrides, f"Global.pretrained_model={tmp_path / 'run' / 'best_model'}"]
+
+
+def test_eval_tool_scores_weights_and_wrong_scale_fails(srcnn_overrides, tmp_path):
+    run(srcnn_overrides, "Global.epochs=1")
+    weights = f"Global.pretrained_model={tmp_path / 'run' / 'best_model'}"
+    report = evaluate(load_config(SRCNN, [*srcnn_overrides, weights]))
+    assert len(report["per_item"]) == 4
+    assert (tmp_path / "run" / "eval" / "metrics.json").is_file()
+    assert 20 < report["ours"]["bicubic_psnr"] < 40
+
+
+def test_weights_of_another_scale_are_refused(srcnn_overrides, tmp_path):
+    run(srcnn_overrides, "Global.epochs=1")
+    x2 = ["Arch.scale=2", "DataLoader.Train.dataset.scale=2", "DataLoader.Eval.dataset.scale=2", "Metric.scale=2"]
+    with pytest.raises(CheckpointError, match=r"'scale' is \[3\] in the file but \[2\] in the config"):
+        evaluate(load_config(SRCNN, [*srcnn_overrides, *x2,
+                                     f"Global.pretrained_model={tmp_path / 'run' / 'latest'}"]))
+
+
+def test_format_table_images_end_with_the_average():
+    result = EvalResult(metrics={"psnr": 31.0, "ssim": 0.5},
+                        per_item=[{"name": "baby", "psnr": 32.0, "ssim": 0.6}, {"name": "bird", "psnr": 30.0, "ssim": 0.4}])
+    rows = format_table(result)
+    assert rows[0].split() == ["item", "psnr", "ssim"]
+    assert rows[1].split() == ["baby", "32.0000", "0.6000"]
+    assert rows[-1].split() == ["average", "31.0000", "0.5000"]
+
+
+def test_format_table_items_with_other_columns_than_the_metrics():
+    """The Parzen evaluator lists one validation score per sigma; its metrics are other numbers."""
+    result = EvalResult(metrics={"parzen_ll": 225.0, "parzen_se": 2.0},
+                        per_item=[{"name": "sigma 0.1000", "val_ll": -10.5}, {"name": "sigma 0.2154", "val_ll": 150.25}])
+    rows = format_table(result)
+    assert rows[0].split() == ["item", "val_ll"]
+    assert rows[2].split() == ["sigma", "0.2154", "150.2500"]
+    assert rows[-1] == "result: parzen_ll 225.0000, parzen_se 2.0000"
+
+
+
+def test_set_options_are_parsed_strictly():
+    assert parse_set_options(["Set14=data/Set14", "mine=a=b"]) == {"Set14": "data/Set14", "mine": "a=b"}
+    for bad, message in [("Set14", "expected NAME=FOLDER"), ("Set14=", "expected NAME=FOLDER"),
+                         ("../x=f", "NAME must be"), ("=f", "NAME must be")]:
+        with pytest.raises(ConfigError, match=message):
+            parse_set_options([bad])
+    with pytest.raises(ConfigError, match="--set A: given twice"):
+        parse_set_options(["A=x", "A=y"])
+
+
+def test_set_folders_keep_the_protocol_and_drop_manifest_and_download(srcnn_overrides, tiny_images):
+    cfg = load_config(SRCNN, srcnn_overrides)
+    (name, (node, strict)), = resolve_sets(cfg, {"mine": str(tiny_images)}).items()
+    assert name == "mine" and strict is True
+    assert node == {**cfg["DataLoader"]["Eval"]["dataset"], "root": str(tiny_images), "manifest": None,
+                    "download": False}
+    (name, (node, strict)), = resolve_sets(cfg, {}).items()  # the config's own set, named by its folder
+    assert name == tiny_images.name and node is cfg["DataLoader"]["Eval"]["dataset"] and strict is False
+
+
+def test_set_needs_a_dataset_that_reads_folders():
+    cfg = load_config(REPO / "configs" / "dscmr_synthetic.yaml")  # its data is generated, from no folder
+    with pytest.raises(ConfigError, match=r"^--set: SyntheticCrossModal .* reads no folder"):
+        resolve_sets(cfg, {"x": "."})
+
+
+def test_missing_empty_or_damaged_set_folders_are_one_line_errors(trained, tmp_path, tiny_images):
+    cfg = load_config(SRCNN, trained)
+    with pytest.raises(DataError, match=r"^--set gone=.*nowhere: folder not found$"):
+        evaluate(cfg, {"gone": str(tmp_path / "nowhere")})
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"^no images .* in .*empty$"):
+        evaluate(cfg, {"empty": str(tmp_path / "empty")})
+    damaged = tmp_path / "damaged"
+    shutil.copytree(tiny_images, damaged)
+    data = (damaged / "coffee.png").read_bytes()
+    (damaged / "coffee.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=r"^cannot read image .*coffee.png: "):
+        evaluate(cfg, {"damaged": str(damaged)})
+
+
+def test_two_sets_in_one_run_and_runs_on_other_sets_keep_each_result(trained, tmp_path, tiny_images,
+                                                                     shared_data):
+    cfg = load_config(SRCNN, trained)
+    report = evaluate(cfg, {"mine": str(tiny_images), "Set12": str(shared_data / "Set12")})
+    assert list(report["sets"]) == ["mine", "Set12"]
+    assert len(report["sets"]["mine"]["per_item"]) == 4 and len(report["sets"]["Set12"]["per_item"]) == 12
+    assert report["ours"] == report["sets"]["mine"]["ours"]
+    assert report["sets"]["Set12"]["data"]["eval"]["kind"] == "real"
+    assert report["sets"]["Set12"]["paper"] == {}  # the paper's number is for Set5, not these
+    own = evaluate(cfg, {tiny_images.name: str(tiny_images)})["sets"][tiny_images.name]["paper"]
+    assert own == {"psnr": 32.39, "bicubic_psnr": 30.39}  # named as the config's set: the paper's rows
+    eval_dir = tmp_path / "run" / "eval"
+    mine = (eval_dir / "mine" / "metrics.json").read_text()
+    again = evaluate(cfg, {"Set12": str(shared_data / "Set12")})
+    assert (eval_dir / "mine" / "metrics.json").read_text() == mine  # not replaced by the later run
+    set12 = json.loads((eval_dir / "Set12" / "metrics.json").read_text())
+    assert set12["set"] == "Set12" and set12["ours"] == pytest.approx(again["sets"]["Set12"]["ours"])
+    assert list(json.loads((eval_dir / "metrics.json").read_text())["sets"]) == ["Set12"]
+    # Set12 is gray: scored on its own plane, so the bicubic baseline is that of the gray images
+    assert 20 < set12["ours"]["bicubic_psnr"] < 35
+
+
+def test_summary_rows_give_paper_ours_and_difference():
+    rows = summary_table({"Set5": {"paper": {"psnr": 32.39}, "ours": {"psnr": 32.0, "ssim": 0.9}},
+                          "mine": {"paper": {}, "ours": {"psnr": 30.0}}})
+    assert rows[0].split() == ["set", "metric", "paper", "ours", "difference"]
+    assert rows[1].split() == ["Set5", "psnr", "32.3900", "32.0000", "-0.3900"]
+    assert rows[2].split() == ["Set5", "ssim", "-", "0.9000", "-"]
+    assert rows[3].split() == ["mine", "psnr", "-", "30.0000", "-"]
+
+
+def test_eval_tool_reports_a_missing_set_folder_in_one_line(tmp_path):
+    command = [sys.executable, str(REPO / "tools" / "eval.py"), "-c", str(SRCNN),
+               "-o", f"Global.output_dir={tmp_path / 'out'}", "-o", f"Global.pretrained_model={tmp_path / 'w'}",
+               "--set", f"x={tmp_path / 'nowhere'}"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [f"error: --set x={tmp_path / 'nowhere'}: folder not found"]
+    assert not (tmp_path / "out").exists()  # refused before anything is written
