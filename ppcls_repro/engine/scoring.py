@@ -45,7 +45,7 @@ def set_name(node: dict[str, Any]) -> str:
     """A test set's name: its folder's name when it reads one (``dataset/Set12`` -> ``Set12``), else
     the dataset's registered name (MNIST, CIFAR: their split is fixed by the dataset)."""
     root = node.get("root")
-    return Path(str(root)).name if root else str(node["name"])
+    return (Path(str(root)).resolve().name if root else "") or str(node["name"])  # "." has no name
 
 
 def resolve_sets(cfg: dict[str, Any], folders: dict[str, str]) -> dict[str, tuple[dict[str, Any], bool]]:
@@ -88,13 +88,13 @@ def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None) -> dict
         dataset = build_dataset(cfg, "Eval", strict=strict, node=node)
         loader = build_loader(dataset, cfg["DataLoader"]["Eval"], seed=g["seed"],
                               shard=evaluator.gathers_across_ranks)
-        result = evaluator(net, loader)
         data = data_summary(dataset, None)
         data["eval"] = data.pop("train")
+        log.info(f"set {name}: {data['eval'].get('note', node.get('root', ''))}, {len(dataset)} items")
+        result = evaluator(net, loader)
         # the paper's numbers (its method's and its baseline's) are for the config's own set only
         paper = {**cfg["Paper"]["metrics"], **cfg["Paper"]["baseline"]} if name == default_name else {}
         results[name] = {"data": data, "paper": paper, "ours": result.metrics, "per_item": result.per_item}
-        log.info(f"set {name}: {data['eval'].get('note', node.get('root', ''))}, {len(dataset)} items")
         for line in format_table(result):
             log.info(line)
         write_json(out / name / "metrics.json", {"weights": str(g["pretrained_model"]), "set": name,

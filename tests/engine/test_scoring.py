@@ -10,7 +10,8 @@ import pytest
 from ppcls_repro.config import load_config
 from ppcls_repro.engine.checkpoint import CheckpointError
 from ppcls_repro.engine.evaluate import EvalResult
-from ppcls_repro.engine.scoring import evaluate, format_table, parse_set_options, summary_table, resolve_sets
+from ppcls_repro.engine.scoring import (evaluate, format_table, parse_set_options, resolve_sets, set_name,
+                                        summary_table)
 from ppcls_repro.engine.trainer import train
 from ppcls_repro.registry import ConfigError
 from ppcls_repro.utils.errors import DataError
@@ -85,6 +86,12 @@ def test_set_folders_keep_the_protocol_and_drop_manifest_and_download(srcnn_over
                     "download": False}
     (name, (node, strict)), = resolve_sets(cfg, {}).items()  # the config's own set, named by its folder
     assert name == tiny_images.name and node is cfg["DataLoader"]["Eval"]["dataset"] and strict is False
+
+
+def test_set_names_come_from_the_folder():
+    assert set_name({"name": "SRImageFolder", "root": "dataset/Set5/"}) == "Set5"
+    assert set_name({"name": "SRImageFolder", "root": "."}) == Path.cwd().name  # never an empty name
+    assert set_name({"name": "SyntheticCrossModal"}) == "SyntheticCrossModal"
 
 
 def test_set_needs_a_dataset_that_reads_folders():
