@@ -24,6 +24,7 @@ from ppcls_repro.registry import DATASETS, ConfigError
 from ppcls_repro.utils.errors import DataError
 
 _SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # also a folder name under eval/
+_EVAL_FILES = ("metrics.json", "eval.log")  # what eval/ itself holds: no set folder may take these names
 
 
 def parse_set_options(values: list[str]) -> dict[str, str]:
@@ -35,6 +36,8 @@ def parse_set_options(values: list[str]) -> dict[str, str]:
             raise ConfigError(f"--set {value}: expected NAME=FOLDER, e.g. --set Set14=dataset/Set14")
         if not _SET_NAME.match(name):
             raise ConfigError(f"--set {value}: NAME must be letters, digits, '_', '.' or '-' (it names a folder)")
+        if name in _EVAL_FILES:
+            raise ConfigError(f"--set {value}: NAME must not be {' or '.join(_EVAL_FILES)} (files of eval/)")
         if name in sets:
             raise ConfigError(f"--set {name}: given twice")
         sets[name] = folder

@@ -71,7 +71,8 @@ def test_format_table_items_with_other_columns_than_the_metrics():
 def test_set_options_are_parsed_strictly():
     assert parse_set_options(["Set14=data/Set14", "mine=a=b"]) == {"Set14": "data/Set14", "mine": "a=b"}
     for bad, message in [("Set14", "expected NAME=FOLDER"), ("Set14=", "expected NAME=FOLDER"),
-                         ("../x=f", "NAME must be"), ("=f", "NAME must be")]:
+                         ("../x=f", "NAME must be"), ("=f", "NAME must be"),
+                         ("metrics.json=f", "NAME must not be metrics.json or eval.log")]:
         with pytest.raises(ConfigError, match=message):
             parse_set_options([bad])
     with pytest.raises(ConfigError, match="--set A: given twice"):
