@@ -1,7 +1,8 @@
 """Dataset fetching pinned by sha256 manifests, with an offline sample fallback.
 
 A manifest (``manifests/<name>.json`` beside this module) lists every file of a dataset
-with its URL at a fixed upstream commit, its size and its sha256. ``ensure_dataset`` checks a
+with its URL at a fixed upstream commit, its sha256 and, where known, its size (a manifest made
+from a ``sha256sum`` listing has none: see ``manifest_from_checksums``). ``ensure_dataset`` checks a
 local folder against it, downloads what is missing or corrupt, and, when the data cannot be
 obtained, either fails with instructions (``strict=True``) or falls back to a small folder of
 real photographs shipped with scikit-image, announced with a loud warning banner so a sample
@@ -30,6 +31,7 @@ from ppcls_repro.utils.files import CHUNK_BYTES, atomic_write, sha256_file
 
 LOGGER = logging.getLogger("ppcls_repro")
 MANIFEST_DIR = Path(__file__).resolve().parent / "manifests"
+MAX_UNSIZED_BYTES = 64 * 2**20  # a file of unknown size is given up beyond this: test images are far smaller
 
 
 
@@ -44,7 +46,7 @@ class ManifestFile:
     path: str
     url: str
     sha256: str
-    size: int
+    size: int | None  # None: unknown (the sha256 alone decides; a download stops at MAX_UNSIZED_BYTES)
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,14 @@ def _parse_file(raw: object, where: Path) -> ManifestFile:
     if not isinstance(raw, dict):
         raise DataError(f"{where}: every entry of 'files' must be an object, got {raw!r}")
     try:
-        path, url, sha, size = raw["path"], raw["url"], raw["sha256"], raw["size"]
+        path, url, sha = raw["path"], raw["url"], raw["sha256"]
     except KeyError as exc:
         raise DataError(f"{where}: file entry {raw!r} lacks key {exc.args[0]!r}") from None
+    size = raw.get("size")
     if not (isinstance(path, str) and isinstance(url, str) and isinstance(sha, str)):
         raise DataError(f"{where}: path, url and sha256 must be strings in {raw!r}")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise DataError(f"{where}: size must be a non-negative integer in {raw!r}")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        raise DataError(f"{where}: size must be a non-negative integer (or absent) in {raw!r}")
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise DataError(f"{where}: sha256 {sha!r} of {path!r} is not 64 lowercase hex digits")
     return ManifestFile(path=_check_relative(path, where), url=url, sha256=sha, size=size)
@@ -168,7 +171,42 @@ def write_manifest(
         "sample_split": sample_split,
         "files": files,
     }
-    target = Path(out) if out is not None else MANIFEST_DIR / f"{name.lower()}.json"
+    return _write_manifest_json(manifest, out)
+
+
+def manifest_from_checksums(
+    listing: str,
+    url_prefix: str,
+    name: str,
+    source: str,
+    *,
+    license_text: str,
+    sample_split: str = "eval",
+    out: Path | None = None,
+) -> dict:
+    """A manifest from ``sha256sum`` output (``<sha256>  <path>`` per line), for a dataset known by its
+    checksums but not at hand: its files have no ``size`` (the sha256 decides). Written like
+    ``write_manifest``; a line that is not a checksum and a path is a DataError naming it."""
+    files = []
+    for number, line in enumerate(listing.splitlines(), 1):
+        if not line.strip():
+            continue
+        sha, _, rel = line.strip().partition("  ")
+        if not rel:
+            raise DataError(f"checksum listing for {name}, line {number}: expected '<sha256>  <path>', got {line!r}")
+        files.append({"path": rel, "url": url_prefix + urllib.parse.quote(rel), "sha256": sha})
+    for entry in files:  # the same checks as reading the manifest back
+        _parse_file(entry, Path(f"checksum listing for {name}"))
+    if not files:
+        raise DataError(f"checksum listing for {name}: no files")
+    manifest = {"name": name, "source": source, "license": license_text, "sample_split": sample_split,
+                "files": sorted(files, key=lambda entry: entry["path"])}
+    return _write_manifest_json(manifest, out)
+
+
+def _write_manifest_json(manifest: dict, out: Path | None) -> dict:
+    """Write to ``out`` or, by default, to the package's ``manifests/<name lower>.json``."""
+    target = Path(out) if out is not None else MANIFEST_DIR / f"{manifest['name'].lower()}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
@@ -182,7 +220,7 @@ def verify_folder(folder: Path, manifest: Manifest) -> list[str]:
     bad = []
     for entry in manifest.files:
         target = folder / entry.path
-        if not target.is_file() or target.stat().st_size != entry.size:
+        if not target.is_file() or entry.size not in (None, target.stat().st_size):
             bad.append(entry.path)
         elif sha256_file(target) != entry.sha256:
             bad.append(entry.path)
@@ -217,18 +255,20 @@ def _copy_checked(
     """Stream the body into ``handle``; check its size; return its sha256."""
     digest = hashlib.sha256()
     size = 0
+    limit = MAX_UNSIZED_BYTES if entry.size is None else entry.size
     while chunk := _read_chunk(response, url):
         size += len(chunk)
         # Stop early rather than fill the disk when a server sends something else entirely.
-        if size > entry.size:
-            raise DataError(f"{entry.path}: {url} sent more than the expected {entry.size} bytes")
+        if size > limit:
+            expected = "the expected" if entry.size is not None else "the limit for a file of unknown size,"
+            raise DataError(f"{entry.path}: {url} sent more than {expected} {limit} bytes")
         digest.update(chunk)
         handle.write(chunk)
     # read(amt) returns b"" on a dropped connection; bytes still owed per Content-Length
     # (response.length) tell an interrupted transfer from a server sending a shorter file.
-    if size < entry.size and response.length:
+    if response.length:
         raise DatasetUnavailable(f"cannot download {url}: connection closed after {size} bytes")
-    if size != entry.size:
+    if entry.size is not None and size != entry.size:
         raise DataError(f"{entry.path}: {url} sent {size} bytes, expected {entry.size}")
     return digest.hexdigest()
 

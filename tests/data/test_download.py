@@ -30,6 +30,7 @@ from ppcls_repro.data.download import (
     ensure_manifest,
     fetch_dataset,
     load_manifest,
+    manifest_from_checksums,
     read_manifest,
     verify_folder,
     write_manifest,
@@ -280,6 +281,60 @@ def test_bad_manifest_is_reported(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="unsafe file path"):
         read_manifest(unsafe)
 
+
+
+def _checksum_manifest(served: Path, url: str, out: Path) -> Manifest:
+    """A manifest of the served folder made from its ``sha256sum`` listing: no sizes."""
+    listing = "\n".join(f"{download.sha256_file(served / rel)}  {rel}" for rel in FILES)
+    manifest_from_checksums(listing, url, "Tiny", "local test server", license_text="test files", out=out)
+    return read_manifest(out)
+
+
+def test_checksum_manifest_downloads_and_checks_by_sha256_alone(
+    served: Path, server_url: str, tmp_path: Path
+) -> None:
+    manifest = _checksum_manifest(served, server_url, tmp_path / "tiny.json")
+    assert [f.path for f in manifest.files] == sorted(FILES) and all(f.size is None for f in manifest.files)
+    source = ensure_manifest(tmp_path / "dest", manifest, strict=True, timeout=5.0)
+    assert source.kind == "real" and verify_folder(tmp_path / "dest", manifest) == []
+    # a file of another size is still caught, by its checksum
+    (tmp_path / "dest" / "a.bmp").write_bytes(b"not the image")
+    assert verify_folder(tmp_path / "dest", manifest) == ["a.bmp"]
+    data = (served / "b.png").read_bytes()
+    (served / "b.png").write_bytes(data + b"tail")
+    (tmp_path / "dest" / "b.png").unlink()
+    with pytest.raises(DataError, match="b.png: checksum mismatch"):
+        fetch_dataset(tmp_path / "dest", manifest, timeout=5.0)
+    assert not (tmp_path / "dest" / "b.png").exists() and _leftovers(tmp_path / "dest") == []
+
+
+def test_unsized_download_stops_at_the_limit(
+    served: Path, server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = _checksum_manifest(served, server_url, tmp_path / "tiny.json")
+    monkeypatch.setattr(download, "MAX_UNSIZED_BYTES", 100)
+    with pytest.raises(DataError, match="more than the limit for a file of unknown size"):
+        fetch_dataset(tmp_path / "dest", manifest, timeout=5.0)
+    assert _leftovers(tmp_path / "dest") == []
+
+
+def test_bad_checksum_listing_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="line 2: expected '<sha256>  <path>'"):
+        manifest_from_checksums("0" * 64 + "  a.png\nnot a line", "http://h/", "X", "s", license_text="l",
+                                out=tmp_path / "x.json")
+    with pytest.raises(DataError, match="is not 64 lowercase hex digits"):
+        manifest_from_checksums("abc  a.png", "http://h/", "X", "s", license_text="l", out=tmp_path / "x.json")
+    assert not (tmp_path / "x.json").exists()
+
+
+@pytest.mark.parametrize("name, count, first", [("set14", 14, "baboon.bmp"), ("bsd68", 68, "test001.png")])
+def test_shipped_checksum_manifests_pin_the_dncnn_test_sets(name: str, count: int, first: str) -> None:
+    manifest = load_manifest(name)
+    pinned = "https://raw.githubusercontent.com/cszn/DnCNN/e93b27812d3ff523a3a79d19e5e50d233d7a8d0a/testsets/"
+    assert len(manifest.files) == count and manifest.files[0].path == first
+    assert all(f.url == f"{pinned}{manifest.name}/{f.path}" for f in manifest.files)
+    assert len({f.sha256 for f in manifest.files}) == count
+    assert manifest.sample_split == "eval"
 
 
 def test_ensure_dataset_on_shared_set5(
