@@ -2,7 +2,7 @@
 
 A config has the PaddleClas sections (``Global``, ``Arch``, ``Loss``, ``Optimizer``,
 ``DataLoader``, ``Metric``) plus ``Paper`` (what the paper reports, written beside our
-numbers) and optional ``Step`` and ``Export``. Every ``{name: X, ...}`` node is checked
+numbers) and optional ``Step``, ``Test`` (the paper's named test sets) and ``Export``. Every ``{name: X, ...}`` node is checked
 against the registered callable's signature, so a typo stops the run before any work.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ppcls_repro.data.download import MANIFEST_DIR
 from ppcls_repro.registry import DATASETS, EVALUATORS, STEPS, ConfigError, check_kwargs, nearest
 
 
@@ -97,7 +98,36 @@ class ExportConfig:
     pipeline: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. {tile_size: 256}
 
 
-SECTIONS = ("Global", "Paper", "Step", "Arch", "Loss", "Optimizer", "DataLoader", "Metric", "Export")
+@dataclasses.dataclass
+class TestSetConfig:
+    """One entry ``Test.<NAME>``: a test set of the paper's tables, read with ``DataLoader.Eval``'s
+    protocol (its dataset, scale, sigma, ...) from another folder. ``tools/eval.py`` scores every one;
+    the validation set (``DataLoader.Eval``) alone picks ``best_model`` during training.
+
+    Args:
+        root: folder of the set's images. Required.
+        manifest: name of a shipped sha256 manifest (``ppcls_repro/data/manifests/``) the folder must
+            match; it is downloaded when missing, and never replaced by a sample stand-in. null: the
+            folder is read as it is. Default: null.
+        paper: the paper's numbers on this set, its method's and its baseline's (e.g. ``{psnr: 29.37,
+            bicubic_psnr: 27.54}``). The validation set's are ``Paper.metrics`` and ``Paper.baseline``
+            instead. Default: {}.
+    """
+    root: str
+    manifest: str | None = None
+    paper: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+SECTIONS = ("Global", "Paper", "Step", "Arch", "Loss", "Optimizer", "DataLoader", "Test", "Metric", "Export")
+SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a test set's name; also names its folder under eval/
+EVAL_FILES = ("metrics.json", "eval.log")  # what eval/ itself holds: no set folder may take these names
+
+
+def set_name(node: dict[str, Any]) -> str:
+    """A dataset node's set name: its folder's name when it reads one (``dataset/Set12`` -> ``Set12``),
+    else the dataset's registered name (MNIST, CIFAR: their split is fixed by the dataset)."""
+    root = node.get("root")
+    return (Path(str(root)).resolve().name if root else "") or str(node["name"])  # "." has no name
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -173,6 +203,10 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
     STEPS.check(cfg["Step"], "Step", extra=step_cls.supplied)
     step_cls.validate_config(cfg)
     _validate_loaders(cfg["DataLoader"])
+    if cfg.get("Test", "absent") is None:
+        del cfg["Test"]  # -o Test=null: score the validation set alone
+    if "Test" in cfg:
+        cfg["Test"] = _validate_test_sets(cfg["Test"], cfg["DataLoader"])
     if "Metric" in cfg:
         EVALUATORS.check(cfg["Metric"], "Metric")
     cfg["Export"] = fill_dataclass(ExportConfig, cfg.get("Export") or {}, "Export")
@@ -242,6 +276,40 @@ def _validate_loaders(node: Any) -> None:
         part["loader"] = fill_dataclass(LoaderConfig, part.get("loader") or {}, f"{key}.loader")
     if "Train" in node and "Eval" in node:
         check_splits_agree(node["Train"]["dataset"], node["Eval"]["dataset"])
+
+
+def _validate_test_sets(node: Any, loaders: dict[str, Any]) -> dict[str, Any]:
+    """``Test``: NAME -> TestSetConfig, each read with DataLoader.Eval's dataset (which must read a folder)."""
+    if not isinstance(node, dict) or not node:
+        raise ConfigError("Test: expected a mapping of test set names to {root, manifest, paper}")
+    if "Eval" not in loaders:
+        raise ConfigError("Test: needs DataLoader.Eval, whose dataset and protocol the test sets are read with")
+    evaluation = loaders["Eval"]["dataset"]
+    params = inspect.signature(DATASETS.get(evaluation["name"])).parameters
+    if "root" not in params:
+        raise ConfigError(f"Test: {evaluation['name']} (DataLoader.Eval.dataset) reads no folder (it has no root)")
+    sets = {}
+    for name, entry in node.items():
+        key = f"Test.{name}"
+        if not SET_NAME.match(str(name)) or name in EVAL_FILES:
+            raise ConfigError(f"{key}: a set's name must be letters, digits, '_', '.' or '-' (it names a folder), "
+                              f"and not {' or '.join(EVAL_FILES)}")
+        sets[name] = fill_dataclass(TestSetConfig, entry, key)
+        _check_test_manifest(sets[name]["manifest"], "manifest" in params, f"{key}.manifest", evaluation["name"])
+        if sets[name]["paper"] and name == set_name(evaluation):
+            raise ConfigError(f"{key}.paper: {name} is the validation set (DataLoader.Eval); its paper numbers "
+                              "are Paper.metrics and Paper.baseline")
+    return sets
+
+
+def _check_test_manifest(manifest: str | None, readable: bool, key: str, dataset: str) -> None:
+    if manifest is None:
+        return
+    if not readable:
+        raise ConfigError(f"{key}: {dataset} (DataLoader.Eval.dataset) takes no manifest")
+    if not (MANIFEST_DIR / f"{manifest.lower()}.json").is_file():
+        known = ", ".join(sorted(p.stem for p in MANIFEST_DIR.glob("*.json")))
+        raise ConfigError(f"{key}: no shipped manifest named {manifest!r} (known: {known})")
 
 
 def check_splits_agree(train: dict[str, Any], evaluation: dict[str, Any]) -> None:

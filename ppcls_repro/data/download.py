@@ -400,6 +400,6 @@ def resolve_source(root: str, manifest: str | None, strict: bool, download: bool
     if manifest:
         return ensure_dataset(root, manifest, strict=strict, download=download)
     if not Path(root).is_dir() and strict:
-        raise DataError(f"dataset folder not found: {root}")
+        raise DatasetUnavailable(f"dataset folder not found: {root}")
     return DataSource(kind="real", path=Path(root), name=Path(root).name,
                       note=f"{root} (no manifest: not verified)")

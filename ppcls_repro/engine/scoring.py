@@ -1,20 +1,30 @@
 """The evaluation command: weights scored on one or more named test sets.
 
-``evaluate(cfg)`` scores ``Global.pretrained_model`` on the config's Eval set, named after its
-folder (``dataset/Set5`` -> ``Set5``). ``evaluate(cfg, {"Set14": "data/Set14"})`` scores each given
-folder instead, with the Eval set's protocol (scale, sigma, shave, ...) and nothing else: no
-manifest, no download, no sample stand-in, so a missing, empty or unreadable folder is an error,
-never a quiet substitute. Every set writes ``<output_dir>/eval/<NAME>/metrics.json``, so runs on
+``evaluate(cfg)`` scores ``Global.pretrained_model`` on every set of the config's ``Test`` section
+(the paper's tables: Set5, Set14, ...) or, in a config without one, on its Eval set, named after its
+folder (``dataset/Set5`` -> ``Set5``). A ``Test`` set is read with the Eval set's protocol, verified
+against its manifest when it has one, downloaded when allowed, and never replaced by a sample
+stand-in: a set whose data is not here is reported as missing (one line, and a row of the summary),
+and the others are still scored.
+
+``evaluate(cfg, {"Set14": "data/Set14"})`` scores each given folder instead, with the Eval set's
+protocol (scale, sigma, shave, ...) and nothing else: no manifest, no download, no sample stand-in,
+so a missing, empty or unreadable folder is an error, never a quiet substitute.
+
+A set's paper numbers are its ``Test.<NAME>.paper``, or ``Paper.metrics`` and ``Paper.baseline``
+for the validation set. Every set writes ``<output_dir>/eval/<NAME>/metrics.json``, so runs on
 different sets never replace each other's results; ``<output_dir>/eval/metrics.json`` holds the
 latest run, all its sets.
 """
 from __future__ import annotations
 
 import inspect
-import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ppcls_repro.config import EVAL_FILES, SET_NAME, set_name
+from ppcls_repro.data.download import DatasetUnavailable
 from ppcls_repro.engine.checkpoint import load_weights
 from ppcls_repro.engine.evaluate import EvalResult
 from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, build_network, data_summary,
@@ -23,8 +33,16 @@ from ppcls_repro.engine.trainer import write_json
 from ppcls_repro.registry import DATASETS, ConfigError
 from ppcls_repro.utils.errors import DataError
 
-_SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # also a folder name under eval/
-_EVAL_FILES = ("metrics.json", "eval.log")  # what eval/ itself holds: no set folder may take these names
+
+@dataclass(frozen=True)
+class TestSet:
+    """A set to score: its dataset node, ``strict`` as datasets take it (no sample stand-in), whether
+    data that is not here is a reported gap (a ``Test`` set) rather than an error, and the paper's
+    numbers on it."""
+    node: dict[str, Any]
+    strict: bool
+    missing_ok: bool
+    paper: dict[str, float]
 
 
 def parse_set_options(values: list[str]) -> dict[str, str]:
@@ -34,39 +52,56 @@ def parse_set_options(values: list[str]) -> dict[str, str]:
         name, sep, folder = value.partition("=")
         if not sep or not folder:
             raise ConfigError(f"--set {value}: expected NAME=FOLDER, e.g. --set Set14=dataset/Set14")
-        if not _SET_NAME.match(name):
+        if not SET_NAME.match(name):
             raise ConfigError(f"--set {value}: NAME must be letters, digits, '_', '.' or '-' (it names a folder)")
-        if name in _EVAL_FILES:
-            raise ConfigError(f"--set {value}: NAME must not be {' or '.join(_EVAL_FILES)} (files of eval/)")
+        if name in EVAL_FILES:
+            raise ConfigError(f"--set {value}: NAME must not be {' or '.join(EVAL_FILES)} (files of eval/)")
         if name in sets:
             raise ConfigError(f"--set {name}: given twice")
         sets[name] = folder
     return sets
 
 
-def set_name(node: dict[str, Any]) -> str:
-    """A test set's name: its folder's name when it reads one (``dataset/Set12`` -> ``Set12``), else
-    the dataset's registered name (MNIST, CIFAR: their split is fixed by the dataset)."""
-    root = node.get("root")
-    return (Path(str(root)).resolve().name if root else "") or str(node["name"])  # "." has no name
+def paper_numbers(cfg: dict[str, Any], name: str) -> dict[str, float]:
+    """The paper's numbers on set ``name``: its ``Test`` entry's, the validation set's ``Paper.metrics``
+    and ``Paper.baseline``, or none."""
+    entry = cfg.get("Test", {}).get(name)
+    if entry and entry["paper"]:
+        return dict(entry["paper"])
+    if name == set_name(cfg["DataLoader"]["Eval"]["dataset"]):
+        return {**cfg["Paper"]["metrics"], **cfg["Paper"]["baseline"]}
+    return {}
 
 
-def resolve_sets(cfg: dict[str, Any], folders: dict[str, str]) -> dict[str, tuple[dict[str, Any], bool]]:
-    """NAME -> (dataset node, strict): the config's Eval set as configured, or, when ``folders`` are
-    given, each folder read with the Eval set's protocol, strictly and unverified."""
+def resolve_sets(cfg: dict[str, Any], folders: dict[str, str]) -> dict[str, TestSet]:
+    """NAME -> TestSet: the given ``folders`` (read strictly and unverified), else the ``Test`` sets,
+    else the Eval set as configured."""
     node = cfg["DataLoader"]["Eval"]["dataset"]
-    if not folders:
-        return {set_name(node): (node, cfg["Global"]["strict_data"])}
+    if not folders and "Test" not in cfg:
+        name = set_name(node)
+        return {name: TestSet(node, cfg["Global"]["strict_data"], False, paper_numbers(cfg, name))}
     params = inspect.signature(DATASETS.get(node["name"], "DataLoader.Eval.dataset.name")).parameters
     if "root" not in params:
         raise ConfigError(f"--set: {node['name']} (DataLoader.Eval.dataset) reads no folder (it has no root)")
-    strict_folder = {k: v for k, v in {"manifest": None, "download": False}.items() if k in params}
+    if not folders:
+        return {name: TestSet(_read_as(node, params, entry["root"], entry["manifest"], download=None), True, True,
+                              paper_numbers(cfg, name))
+                for name, entry in cfg["Test"].items()}
     sets = {}
     for name, folder in folders.items():
         if not Path(folder).is_dir():
             raise DataError(f"--set {name}={folder}: folder not found")
-        sets[name] = ({**node, "root": folder, **strict_folder}, True)
+        sets[name] = TestSet(_read_as(node, params, folder, None, download=False), True, False,
+                             paper_numbers(cfg, name))
     return sets
+
+
+def _read_as(node: dict[str, Any], params: Any, root: str, manifest: str | None,
+             download: bool | None) -> dict[str, Any]:
+    """The Eval dataset node reading ``root`` (verified by ``manifest``; ``download`` None keeps the
+    node's own setting)."""
+    changes = {"manifest": manifest} if download is None else {"manifest": manifest, "download": download}
+    return {**node, "root": root, **{k: v for k, v in changes.items() if k in params}}
 
 
 def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None) -> dict[str, Any]:
@@ -85,37 +120,56 @@ def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None) -> dict
     evaluator = build_evaluator(cfg)
     net = build_network(cfg, load_weights(g["pretrained_model"]), source=str(g["pretrained_model"]))
     log.info(f"weights: {g['pretrained_model']}")
-    default_name = set_name(cfg["DataLoader"]["Eval"]["dataset"])
     results = {}
-    for name, (node, strict) in sets.items():
-        dataset = build_dataset(cfg, "Eval", strict=strict, node=node)
-        loader = build_loader(dataset, cfg["DataLoader"]["Eval"], seed=g["seed"],
-                              shard=evaluator.gathers_across_ranks)
-        data = data_summary(dataset, None)
-        data["eval"] = data.pop("train")
-        log.info(f"set {name}: {data['eval'].get('note', node.get('root', ''))}, {len(dataset)} items")
-        result = evaluator(net, loader)
-        # the paper's numbers (its method's and its baseline's) are for the config's own set only
-        paper = {**cfg["Paper"]["metrics"], **cfg["Paper"]["baseline"]} if name == default_name else {}
-        results[name] = {"data": data, "paper": paper, "ours": result.metrics, "per_item": result.per_item}
-        for line in format_table(result):
-            log.info(line)
-        write_json(out / name / "metrics.json", {"weights": str(g["pretrained_model"]), "set": name,
-                                                 **results[name]})
+    for name, test_set in sets.items():
+        results[name] = _score_set(cfg, name, test_set, net, evaluator, log)
+        if "missing" not in results[name]:
+            write_json(out / name / "metrics.json", {"weights": str(g["pretrained_model"]), "set": name,
+                                                     **results[name]})
     for line in summary_table(results):
         log.info(line)
-    first = next(iter(results.values()))
+    scored = [entry for entry in results.values() if "missing" not in entry]
+    if not scored:
+        raise DataError("no test set could be read: " + "; ".join(f"{n}: {e['missing']}" for n, e in results.items()))
     report = {"weights": str(g["pretrained_model"]), "paper": cfg["Paper"], "sets": results,
-              "data": first["data"], "ours": first["ours"], "per_item": first["per_item"]}
+              "data": scored[0]["data"], "ours": scored[0]["ours"], "per_item": scored[0]["per_item"]}
     write_json(out / "metrics.json", report)
-    log.info(f"wrote {out / 'metrics.json'} and {', '.join(str(out / n / 'metrics.json') for n in results)}")
+    written = [str(out / n / "metrics.json") for n, entry in results.items() if "missing" not in entry]
+    log.info(f"wrote {out / 'metrics.json'} and {', '.join(written)}")
     return report
 
 
+def _score_set(cfg: dict[str, Any], name: str, test_set: TestSet, net: Any, evaluator: Any,
+               log: Any) -> dict[str, Any]:
+    """One set's entry of the report: data, paper, ours, per_item; or data and paper and ``missing``
+    (the reason, one line) for a ``Test`` set whose data is not here."""
+    try:
+        dataset = build_dataset(cfg, "Eval", strict=test_set.strict, node=test_set.node)
+    except DatasetUnavailable as exc:  # not here (a damaged image of a set that is here is an error)
+        if not test_set.missing_ok:
+            raise
+        log.warning(f"set {name}: missing, not scored: {exc}")
+        return {"data": None, "paper": test_set.paper, "missing": str(exc)}
+    loader = build_loader(dataset, cfg["DataLoader"]["Eval"], seed=cfg["Global"]["seed"],
+                          shard=evaluator.gathers_across_ranks)
+    data = data_summary(dataset, None)
+    data["eval"] = data.pop("train")
+    log.info(f"set {name}: {data['eval'].get('note', test_set.node.get('root', ''))}, {len(dataset)} items")
+    result = evaluator(net, loader)
+    for line in format_table(result):
+        log.info(line)
+    return {"data": data, "paper": test_set.paper, "ours": result.metrics, "per_item": result.per_item}
+
+
 def summary_table(results: dict[str, dict[str, Any]]) -> list[str]:
-    """One row per set and metric: paper, ours and ours - paper ('-' where the paper has no number)."""
+    """One row per set and metric: paper, ours and ours - paper ('-' where the paper has no number);
+    a set whose data is missing has a row per paper number, marked ``missing``."""
     rows = [f"{'set':<16}{'metric':<16}{'paper':>12}{'ours':>12}{'difference':>12}"]
     for name, entry in results.items():
+        if "missing" in entry:
+            for metric, paper in (entry["paper"] or {"-": None}).items():
+                rows.append(f"{name:<16}{metric:<16}{_cell(paper, 12)}{'missing':>12}{'-':>12}")
+            continue
         for metric, ours in entry["ours"].items():
             paper = entry["paper"].get(metric)
             diff = ours - paper if isinstance(paper, (int, float)) and isinstance(ours, (int, float)) else None

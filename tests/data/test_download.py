@@ -214,8 +214,11 @@ def test_ensure_strict_offline_raises(manifest: Manifest, tmp_path: Path) -> Non
 
 
 def test_ensure_offline_falls_back_to_sample(
-    manifest: Manifest, tmp_path: Path, sample_cache: Path, caplog: pytest.LogCaptureFixture
+    manifest: Manifest, tmp_path: Path, sample_cache: Path, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # a run earlier in the session stops the package logger's propagation (its own handlers print)
+    monkeypatch.setattr(logging.getLogger("ppcls_repro"), "propagate", True)
     with caplog.at_level(logging.WARNING, logger="ppcls_repro"):
         source = ensure_manifest(
             tmp_path / "dest", manifest, strict=False, base_url=_closed_port_url(), timeout=5.0

@@ -10,8 +10,8 @@ import pytest
 from ppcls_repro.config import load_config
 from ppcls_repro.engine.checkpoint import CheckpointError
 from ppcls_repro.engine.evaluate import EvalResult
-from ppcls_repro.engine.scoring import (evaluate, format_table, parse_set_options, resolve_sets, set_name,
-                                        summary_table)
+from ppcls_repro.config import set_name
+from ppcls_repro.engine.scoring import evaluate, format_table, parse_set_options, resolve_sets, summary_table
 from ppcls_repro.engine.trainer import train
 from ppcls_repro.registry import ConfigError
 from ppcls_repro.utils.errors import DataError
@@ -34,7 +34,7 @@ def trained(srcnn_overrides, tmp_path) -> list[str]:
 def test_eval_tool_scores_weights_and_wrong_scale_fails(srcnn_overrides, tmp_path):
     run(srcnn_overrides, "Global.epochs=1")
     weights = f"Global.pretrained_model={tmp_path / 'run' / 'best_model'}"
-    report = evaluate(load_config(SRCNN, [*srcnn_overrides, weights]))
+    report = evaluate(load_config(SRCNN, [*srcnn_overrides, weights, "Test=null"]))
     assert len(report["per_item"]) == 4
     assert (tmp_path / "run" / "eval" / "metrics.json").is_file()
     assert 20 < report["ours"]["bicubic_psnr"] < 40
@@ -81,12 +81,14 @@ def test_set_options_are_parsed_strictly():
 
 def test_set_folders_keep_the_protocol_and_drop_manifest_and_download(srcnn_overrides, tiny_images):
     cfg = load_config(SRCNN, srcnn_overrides)
-    (name, (node, strict)), = resolve_sets(cfg, {"mine": str(tiny_images)}).items()
-    assert name == "mine" and strict is True
-    assert node == {**cfg["DataLoader"]["Eval"]["dataset"], "root": str(tiny_images), "manifest": None,
-                    "download": False}
-    (name, (node, strict)), = resolve_sets(cfg, {}).items()  # the config's own set, named by its folder
-    assert name == tiny_images.name and node is cfg["DataLoader"]["Eval"]["dataset"] and strict is False
+    (name, test_set), = resolve_sets(cfg, {"mine": str(tiny_images)}).items()
+    assert name == "mine" and test_set.strict and not test_set.missing_ok
+    assert test_set.node == {**cfg["DataLoader"]["Eval"]["dataset"], "root": str(tiny_images), "manifest": None,
+                             "download": False}
+    cfg = load_config(SRCNN, [*srcnn_overrides, "Test=null"])
+    (name, test_set), = resolve_sets(cfg, {}).items()  # the config's own set, named by its folder
+    assert name == tiny_images.name and test_set.node is cfg["DataLoader"]["Eval"]["dataset"]
+    assert not test_set.strict and not test_set.missing_ok
 
 
 def test_set_names_come_from_the_folder():
@@ -155,3 +157,75 @@ def test_eval_tool_reports_a_missing_set_folder_in_one_line(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [f"error: --set x={tmp_path / 'nowhere'}: folder not found"]
     assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
+def _test_sets(sets: dict) -> str:
+    """A ``-o Test=...`` override (YAML flow mapping) listing ``sets``."""
+    return "Test=" + json.dumps(sets)
+
+
+def test_config_test_sets_are_scored_and_a_missing_one_is_a_marked_row(trained, tmp_path, tiny_images,
+                                                                       shared_data):
+    sets = {"mine": {"root": str(tiny_images), "paper": {"psnr": 30.0}},
+            "Set12": {"root": str(shared_data / "Set12"), "manifest": "set12"},
+            "Set14": {"root": str(tmp_path / "Set14"), "manifest": "set14", "paper": {"psnr": 29.37}}}
+    cfg = load_config(SRCNN, [*trained, "DataLoader.Eval.dataset.download=false", _test_sets(sets)])
+    report = evaluate(cfg)
+    assert list(report["sets"]) == ["mine", "Set12", "Set14"]
+    assert report["sets"]["mine"]["paper"] == {"psnr": 30.0} and report["sets"]["Set12"]["paper"] == {}
+    assert "verified against sha256 manifest" in report["sets"]["Set12"]["data"]["eval"]["note"]
+    missing = report["sets"]["Set14"]
+    assert missing["data"] is None and "ours" not in missing and missing["paper"] == {"psnr": 29.37}
+    assert missing["missing"].startswith("Set14 not available in ") and "download disabled" in missing["missing"]
+    assert "\n" not in missing["missing"]
+    eval_dir = tmp_path / "run" / "eval"
+    assert (eval_dir / "mine" / "metrics.json").is_file() and (eval_dir / "Set12" / "metrics.json").is_file()
+    assert not (eval_dir / "Set14").exists()  # nothing measured, nothing written
+    log = (eval_dir / "eval.log").read_text()
+    assert "set Set14: missing, not scored: Set14 not available" in log
+    assert any(line.split()[-5:] == ["Set14", "psnr", "29.3700", "missing", "-"] for line in log.splitlines())
+    assert report["ours"] == report["sets"]["mine"]["ours"]
+
+
+def test_when_no_test_set_is_here_the_evaluation_fails_in_one_line(trained, tmp_path):
+    cfg = load_config(SRCNN, [*trained, _test_sets({"A": {"root": str(tmp_path / "a")},
+                                                    "B": {"root": str(tmp_path / "b")}})])
+    with pytest.raises(DataError, match=r"^no test set could be read: A: dataset folder not found: .*a; B: "):
+        evaluate(cfg)
+    assert not (tmp_path / "run" / "eval" / "metrics.json").exists()
+
+
+def test_a_damaged_image_in_a_test_set_is_an_error_not_a_missing_set(trained, tmp_path, tiny_images):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(tiny_images, damaged)
+    (damaged / "rocket.png").write_bytes((damaged / "rocket.png").read_bytes()[:100])
+    cfg = load_config(SRCNN, [*trained, _test_sets({"mine": {"root": str(tiny_images)},
+                                                    "damaged": {"root": str(damaged)}})])
+    with pytest.raises(DataError, match=r"^cannot read image .*rocket.png"):
+        evaluate(cfg)
+
+
+def test_a_set_option_takes_the_paper_numbers_of_its_test_entry(trained, tiny_images):
+    cfg = load_config(SRCNN, [*trained, _test_sets({"Set14": {"root": "x", "paper": {"psnr": 29.37}}})])
+    assert resolve_sets(cfg, {"Set14": str(tiny_images)})["Set14"].paper == {"psnr": 29.37}
+    assert resolve_sets(cfg, {"other": str(tiny_images)})["other"].paper == {}
+
+
+@pytest.mark.parametrize("sets, message", [
+    ({"Set5": {"root": "dataset/Set5", "paper": {"psnr": 1.0}}},
+     r"^Test.Set5.paper: Set5 is the validation set .*Paper.metrics and Paper.baseline$"),
+    ({"Set14": {"root": "x", "manifest": "set41"}}, r"^Test.Set14.manifest: no shipped manifest named 'set41'"),
+    ({"Set14": {"manifest": "set14"}}, r"^Test.Set14: missing required key\(s\) root$"),
+    ({"Set14": {"root": "x", "sigma": 25}}, r"^Test.Set14.sigma: unknown key"),
+    ({"../up": {"root": "x"}}, r"^Test.../up: a set's name must be"),
+    ({"eval.log": {"root": "x"}}, r"^Test.eval.log: a set's name must be"),
+    ({}, r"^Test: expected a mapping of test set names"),
+])
+def test_test_sections_are_checked_when_the_config_is_read(sets, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(SRCNN, [_test_sets(sets)])
+
+
+def test_test_sets_need_a_dataset_that_reads_folders():
+    with pytest.raises(ConfigError, match=r"^Test: SyntheticCrossModal .* reads no folder"):
+        load_config(REPO / "configs" / "dscmr_synthetic.yaml", [_test_sets({"x": {"root": "."}})])
