@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from ppcls_repro.config import load_config
+from ppcls_repro.config import load_config, set_name
 from ppcls_repro.engine.trainer import train
 from ppcls_repro.registry import EVALUATORS, STEPS
 
@@ -267,3 +267,25 @@ def test_config_exports_and_static_equals_dygraph(config: Path, tiny_images: Pat
             assert out.shape == ref.shape and np.ptp(ref) > 1e-3 * np.abs(ref).max() > 0
             assert np.abs(out - ref).max() < 1e-5
             assert np.allclose(out, ref, rtol=1e-3, atol=1e-5 * np.abs(ref).max())
+
+
+# The test sets of each paper's tables (SRCNN: Set5, Set14; FSRCNN: also BSD200; DnCNN: Set12, BSD68)
+PAPER_TEST_SETS = {"srcnn": ["Set5", "Set14"], "fsrcnn": ["Set5", "Set14", "BSD200"], "dncnn": ["Set12", "BSD68"]}
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.name)
+def test_configs_of_papers_with_tables_list_their_test_sets(config: Path):
+    """The validation set (DataLoader.Eval) is one of them, and it is its paper numbers' only home."""
+    family = config.stem.split("_")[0]
+    cfg = load_config(config)
+    if family not in PAPER_TEST_SETS:
+        assert "Test" not in cfg
+        return
+    assert list(cfg["Test"]) == PAPER_TEST_SETS[family]
+    validation = set_name(cfg["DataLoader"]["Eval"]["dataset"])
+    assert validation == PAPER_TEST_SETS[family][0] and cfg["Test"][validation]["paper"] == {}
+    for name, entry in cfg["Test"].items():
+        assert entry["root"] == f"dataset/{name}"
+        assert entry["manifest"] == (None if name == "BSD200" else name.lower())  # BSD200: no pinned copy
+    if cfg["Paper"]["baseline"]:  # a bicubic row is known for Set14 at every scale
+        assert "bicubic_psnr" in cfg["Test"]["Set14"]["paper"]
