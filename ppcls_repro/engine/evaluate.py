@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import paddle
 
+from ppcls_repro.utils.images import save_image
 from ppcls_repro.utils.modes import eval_mode
 
 
@@ -36,7 +38,8 @@ class PerImageEvaluator:
     """Runs a model over the eval loader, scores every image, averages the scores.
 
     Subclasses say which scores they give (``keys``) and how one image is scored (``score``:
-    the prediction CHW, the batch and the index in it -> the item's scores and a VisualDL panel).
+    the prediction CHW, the batch and the index in it -> the item's scores and a VisualDL panel),
+    and which images of an item ``tools/eval.py --save_images`` writes (``outputs``).
     """
 
     keys: tuple[str, ...] = ()
@@ -50,7 +53,9 @@ class PerImageEvaluator:
         return self.keys
 
     @paddle.no_grad()
-    def __call__(self, model: paddle.nn.Layer, loader: Any) -> EvalResult:
+    def __call__(self, model: paddle.nn.Layer, loader: Any, save_dir: Path | None = None) -> EvalResult:
+        """As ``Evaluator``; with ``save_dir``, every item's ``outputs`` are written there as
+        ``<item name>_<kind>.png``."""
         per_item, images = [], {}
         with eval_mode(model):
             for batch in loader:
@@ -58,10 +63,17 @@ class PerImageEvaluator:
                 for i in range(pred.shape[0]):
                     item, panel = self.score(pred[i], batch, i)
                     per_item.append(item)
+                    if save_dir is not None:
+                        for kind, pixels in self.outputs(pred[i], batch, i).items():
+                            save_image(pixels, Path(save_dir) / f"{item['name']}_{kind}.png")
                     if len(images) < self.num_panels:
                         images[item["name"]] = panel
         metrics = {k: float(np.mean([it[k] for it in per_item])) for k in self.keys}
         return EvalResult(metrics=metrics, per_item=per_item, images=images)
 
     def score(self, pred: np.ndarray, batch: dict[str, Any], i: int) -> tuple[dict[str, Any], np.ndarray]:
+        raise NotImplementedError
+
+    def outputs(self, pred: np.ndarray, batch: dict[str, Any], i: int) -> dict[str, np.ndarray]:
+        """The images of one item worth saving: kind (e.g. ``sr``) -> HxW or HxWx3 uint8."""
         raise NotImplementedError

@@ -26,7 +26,7 @@ from typing import Any
 from ppcls_repro.config import EVAL_FILES, SET_NAME, set_name
 from ppcls_repro.data.download import DatasetUnavailable
 from ppcls_repro.engine.checkpoint import load_weights
-from ppcls_repro.engine.evaluate import EvalResult
+from ppcls_repro.engine.evaluate import EvalResult, PerImageEvaluator
 from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, build_network, data_summary,
                                       start_run)
 from ppcls_repro.engine.trainer import write_json
@@ -104,11 +104,14 @@ def _read_as(node: dict[str, Any], params: Any, root: str, manifest: str | None,
     return {**node, "root": root, **{k: v for k, v in changes.items() if k in params}}
 
 
-def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None) -> dict[str, Any]:
+def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None,
+             save_images: str | Path | None = None) -> dict[str, Any]:
     """Score ``Global.pretrained_model`` on each test set (see the module docstring); prints one
     table per set and a paper-vs-ours summary. Returns the run's report (also ``eval/metrics.json``):
     ``{"weights", "paper", "sets": {NAME: {"data", "paper", "ours", "per_item"}}}`` plus the first
-    set's ``data``/``ours``/``per_item`` at the top, for readers of one set."""
+    scored set's ``data``/``ours``/``per_item`` at the top, for readers of one set. With
+    ``save_images``, each item's outputs (the evaluator's ``outputs``: SR ``sr``, DnCNN ``noisy`` and
+    ``denoised``) go to ``<save_images>/<NAME>/<item>_<kind>.png``."""
     g = cfg["Global"]
     if not g["pretrained_model"]:
         raise ConfigError("Global.pretrained_model: required for evaluation (-o Global.pretrained_model=PATH)")
@@ -116,13 +119,16 @@ def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None) -> dict
         raise ConfigError("DataLoader.Eval and Metric: both are required for evaluation")
     out = Path(g["output_dir"]) / "eval"
     sets = resolve_sets(cfg, folders or {})
-    log = start_run(g, out / "eval.log")
     evaluator = build_evaluator(cfg)
+    if save_images is not None and not isinstance(evaluator, PerImageEvaluator):
+        raise ConfigError(f"--save_images: {type(evaluator).__name__} (Metric.name) makes no images to save")
+    log = start_run(g, out / "eval.log")
     net = build_network(cfg, load_weights(g["pretrained_model"]), source=str(g["pretrained_model"]))
     log.info(f"weights: {g['pretrained_model']}")
     results = {}
     for name, test_set in sets.items():
-        results[name] = _score_set(cfg, name, test_set, net, evaluator, log)
+        images = None if save_images is None else Path(save_images) / name
+        results[name] = _score_set(cfg, name, test_set, net, evaluator, log, images)
         if "missing" not in results[name]:
             write_json(out / name / "metrics.json", {"weights": str(g["pretrained_model"]), "set": name,
                                                      **results[name]})
@@ -140,7 +146,7 @@ def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None) -> dict
 
 
 def _score_set(cfg: dict[str, Any], name: str, test_set: TestSet, net: Any, evaluator: Any,
-               log: Any) -> dict[str, Any]:
+               log: Any, save_dir: Path | None) -> dict[str, Any]:
     """One set's entry of the report: data, paper, ours, per_item; or data and paper and ``missing``
     (the reason, one line) for a ``Test`` set whose data is not here."""
     try:
@@ -155,7 +161,9 @@ def _score_set(cfg: dict[str, Any], name: str, test_set: TestSet, net: Any, eval
     data = data_summary(dataset, None)
     data["eval"] = data.pop("train")
     log.info(f"set {name}: {data['eval'].get('note', test_set.node.get('root', ''))}, {len(dataset)} items")
-    result = evaluator(net, loader)
+    result = evaluator(net, loader) if save_dir is None else evaluator(net, loader, save_dir=save_dir)
+    if save_dir is not None:
+        log.info(f"set {name}: outputs written to {save_dir}")
     for line in format_table(result):
         log.info(line)
     return {"data": data, "paper": test_set.paper, "ours": result.metrics, "per_item": result.per_item}

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ppcls_repro.config import load_config
@@ -229,3 +230,25 @@ def test_test_sections_are_checked_when_the_config_is_read(sets, message):
 def test_test_sets_need_a_dataset_that_reads_folders():
     with pytest.raises(ConfigError, match=r"^Test: SyntheticCrossModal .* reads no folder"):
         load_config(REPO / "configs" / "dscmr_synthetic.yaml", [_test_sets({"x": {"root": "."}})])
+
+
+def test_save_images_writes_each_sets_outputs_beside_its_name(trained, tmp_path, tiny_images, shared_data):
+    from PIL import Image
+
+    cfg = load_config(SRCNN, trained)
+    evaluate(cfg, {"mine": str(tiny_images), "Set12": str(shared_data / "Set12")}, save_images=tmp_path / "img")
+    assert sorted(p.name for p in (tmp_path / "img" / "mine").iterdir()) == sorted(
+        f"{p.stem}_sr.png" for p in tiny_images.iterdir())
+    assert len(list((tmp_path / "img" / "Set12").iterdir())) == 12
+    rgb = np.asarray(Image.open(tmp_path / "img" / "mine" / "coffee_sr.png"))
+    assert rgb.shape == (66, 60, 3) and rgb.dtype == np.uint8  # the HR size after modcrop by 3
+    gray = np.asarray(Image.open(tmp_path / "img" / "Set12" / "01_sr.png")).astype(int)
+    assert gray.shape[2] == 3 and np.abs(gray - gray[:, :, :1]).max() <= 1  # a gray input stays gray
+
+
+def test_save_images_needs_an_evaluator_of_images(tmp_path):
+    cfg = load_config(REPO / "configs" / "resnet20_mnist.yaml",
+                      [f"Global.output_dir={tmp_path}", f"Global.pretrained_model={tmp_path / 'w'}"])
+    with pytest.raises(ConfigError, match=r"^--save_images: ClassificationEvaluator \(Metric.name\) makes no images"):
+        evaluate(cfg, save_images=tmp_path / "img")
+    assert not list(tmp_path.iterdir())  # refused before anything is written

@@ -23,7 +23,8 @@ from ppcls_repro.utils.images import quantize_uint8
 class DenoiseEvaluator(PerImageEvaluator):
     """Per image and average ``psnr``, ``ssim`` (denoised) and ``noisy_psnr``, ``noisy_ssim``.
 
-    Panels (VisualDL) are noisy | denoised | clean, gray, for the first ``num_panels`` images.
+    Panels (VisualDL) are noisy | denoised | clean, gray, for the first ``num_panels`` images. Saved
+    outputs (``tools/eval.py --save_images``): ``noisy`` and ``denoised``, clipped and rounded to uint8.
 
     Args:
         num_panels: number of images (the first ones) whose panel is kept for VisualDL. Default: 3.
@@ -33,6 +34,11 @@ class DenoiseEvaluator(PerImageEvaluator):
 
     def score(self, pred: np.ndarray, batch: dict[str, Any], i: int) -> tuple[dict[str, Any], np.ndarray]:
         return score_denoised(pred, batch["input"][i].numpy(), batch["target"][i].numpy(), batch["name"][i])
+
+
+    def outputs(self, pred: np.ndarray, batch: dict[str, Any], i: int) -> dict[str, np.ndarray]:
+        noisy = quantize_uint8(_hwc(batch["input"][i].numpy()) * 255.0)
+        return {"noisy": noisy.astype(np.uint8), "denoised": quantize_uint8(_hwc(pred) * 255.0).astype(np.uint8)}
 
 
 def score_denoised(pred: np.ndarray, noisy: np.ndarray, clean: np.ndarray,

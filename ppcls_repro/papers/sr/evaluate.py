@@ -18,7 +18,9 @@ class SuperResolutionEvaluator(PerImageEvaluator):
 
     The prediction is clipped and rounded like MATLAB's ``uint8(im * 255)`` before scoring
     (``sr_protocol.score_sr``), which is how the paper's numbers were computed. Panels are
-    bicubic | model | ground truth in RGB, with the model's Y and bicubic CbCr.
+    bicubic | model | ground truth in RGB, with the model's Y and bicubic CbCr. Saved outputs
+    (``tools/eval.py --save_images``): ``sr``, the upscaled RGB image (the model's Y, bicubic CbCr), as
+    inference makes it; a gray image gives equal R, G and B.
 
     Args:
         scale: upscaling factor, also the pixels shaved from each border before scoring. Required.
@@ -44,6 +46,10 @@ class SuperResolutionEvaluator(PerImageEvaluator):
         name = batch["name"][i]
         return {"name": name, "psnr": psnr, "ssim": ssim,
                 "bicubic_psnr": bic_psnr, "bicubic_ssim": bic_ssim}, panel
+
+
+    def outputs(self, pred: np.ndarray, batch: dict[str, Any], i: int) -> dict[str, np.ndarray]:
+        return {"sr": _to_rgb(pred[0] * 255.0, batch["cbcr"][i].numpy().transpose(1, 2, 0))}
 
 
 def _to_rgb(y: np.ndarray, cbcr: np.ndarray) -> np.ndarray:

@@ -51,3 +51,27 @@ def test_panels_and_per_image_names(tiny_images, tmp_path):
     assert len(result.images) == 2
     assert next(iter(result.images.values())).shape == (66, 180)
     assert set(result.metrics) == {"psnr", "ssim", "noisy_psnr", "noisy_ssim"}
+
+
+def test_saved_outputs_are_the_scored_images(tiny_images, tmp_path):
+    """--save_images: the denoised PNG is the very image scored (its PSNR is the reported one)."""
+    from PIL import Image
+
+    from ppcls_repro.metrics.image import psnr
+
+    gray = tmp_path / "gray"
+    gray.mkdir()
+    for path in sorted(tiny_images.iterdir()):
+        Image.open(path).convert("L").save(gray / path.name)
+    model = identity_dncnn()
+    model.body[-1].weight.set_value(np.full(model.body[-1].weight.shape, 0.01, np.float32))  # not the identity
+    result = DenoiseEvaluator()(model, loader_of(NoisyImageFolder(str(gray), sigma=25)), save_dir=tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        f"{p.stem}_{kind}.png" for p in tiny_images.iterdir() for kind in ("noisy", "denoised"))
+    for item in result.per_item:
+        clean = np.asarray(Image.open(gray / f"{item['name']}.png"), np.float64)
+        denoised = np.asarray(Image.open(tmp_path / "out" / f"{item['name']}_denoised.png"), np.float64)
+        noisy = np.asarray(Image.open(tmp_path / "out" / f"{item['name']}_noisy.png"), np.float64)
+        assert denoised.shape == clean.shape and psnr(denoised, clean) == pytest.approx(item["psnr"], abs=1e-9)
+        # the saved noisy image is clipped to [0, 255] (only nearer the clean image) and rounded
+        assert item["noisy_psnr"] - 0.01 < psnr(noisy, clean) < item["noisy_psnr"] + 1.0
