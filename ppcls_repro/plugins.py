@@ -16,6 +16,7 @@ import ppcls_repro.papers.sr.deploy  # noqa: F401
 import ppcls_repro.papers.sr.evaluate  # noqa: F401
 import ppcls_repro.papers.sr.fsrcnn  # noqa: F401
 import ppcls_repro.papers.sr.srcnn  # noqa: F401
+import ppcls_repro.papers.sr.tables  # noqa: F401
 import ppcls_repro.papers.sr.weights  # noqa: F401
 
 # ResNet, SENet (classification; MNIST is shared with the GAN)
@@ -26,6 +27,7 @@ import ppcls_repro.papers.resnet.deploy  # noqa: F401
 import ppcls_repro.papers.resnet.evaluate  # noqa: F401
 import ppcls_repro.papers.resnet.resnet  # noqa: F401
 import ppcls_repro.papers.resnet.senet  # noqa: F401
+import ppcls_repro.papers.resnet.tables  # noqa: F401
 import ppcls_repro.papers.resnet.weights  # noqa: F401
 
 # GAN
@@ -34,6 +36,7 @@ import ppcls_repro.papers.gan.deploy  # noqa: F401
 import ppcls_repro.papers.gan.step  # noqa: F401
 import ppcls_repro.papers.gan.evaluate  # noqa: F401
 import ppcls_repro.papers.gan.model  # noqa: F401
+import ppcls_repro.papers.gan.tables  # noqa: F401
 
 # DnCNN
 import ppcls_repro.papers.dncnn.data  # noqa: F401
@@ -41,6 +44,7 @@ import ppcls_repro.papers.dncnn.deploy  # noqa: F401
 import ppcls_repro.papers.dncnn.evaluate  # noqa: F401
 import ppcls_repro.papers.dncnn.loss  # noqa: F401
 import ppcls_repro.papers.dncnn.model  # noqa: F401
+import ppcls_repro.papers.dncnn.tables  # noqa: F401
 import ppcls_repro.papers.dncnn.weights  # noqa: F401
 
 # HybridSN
@@ -48,6 +52,7 @@ import ppcls_repro.papers.hybridsn.data  # noqa: F401
 import ppcls_repro.papers.hybridsn.deploy  # noqa: F401
 import ppcls_repro.papers.hybridsn.evaluate  # noqa: F401
 import ppcls_repro.papers.hybridsn.model  # noqa: F401
+import ppcls_repro.papers.hybridsn.tables  # noqa: F401
 
 # DSCMR
 import ppcls_repro.papers.dscmr.data  # noqa: F401
@@ -56,3 +61,4 @@ import ppcls_repro.papers.dscmr.evaluate  # noqa: F401
 import ppcls_repro.papers.dscmr.loss  # noqa: F401
 import ppcls_repro.papers.dscmr.model  # noqa: F401
 import ppcls_repro.papers.dscmr.step  # noqa: F401
+import ppcls_repro.papers.dscmr.tables  # noqa: F401

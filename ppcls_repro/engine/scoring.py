@@ -69,7 +69,9 @@ def paper_numbers(cfg: dict[str, Any], name: str) -> dict[str, float]:
     if entry and entry["paper"]:
         return dict(entry["paper"])
     if name == set_name(cfg["DataLoader"]["Eval"]["dataset"]):
-        return {**cfg["Paper"]["metrics"], **cfg["Paper"]["baseline"]}
+        # a baseline named like a metric (SENet's ResNet top1) is not the method's number: it stays in Paper
+        baseline = {k: v for k, v in cfg["Paper"]["baseline"].items() if k not in cfg["Paper"]["metrics"]}
+        return {**cfg["Paper"]["metrics"], **baseline}
     return {}
 
 
@@ -136,7 +138,8 @@ def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None,
         log.info(line)
     scored = [entry for entry in results.values() if "missing" not in entry]
     if not scored:
-        raise DataError("no test set could be read: " + "; ".join(f"{n}: {e['missing']}" for n, e in results.items()))
+        reasons = "; ".join(f"{name}: {entry['missing']}" for name, entry in results.items())
+        raise DatasetUnavailable(f"no test set could be read: {reasons}")
     report = {"weights": str(g["pretrained_model"]), "paper": cfg["Paper"], "sets": results,
               "data": scored[0]["data"], "ours": scored[0]["ours"], "per_item": scored[0]["per_item"]}
     write_json(out / "metrics.json", report)
