@@ -350,6 +350,7 @@ def ensure_manifest(
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise DataError(f"{folder}: expected a directory for {manifest.name}, found a file")
+    _refuse_another_dataset(folder, manifest)
     bad = verify_folder(folder, manifest)
     total = len(manifest.files)
     if not bad:
@@ -371,6 +372,20 @@ def ensure_manifest(
             f"or download them from {_url_hint(manifest, base_url)} ({manifest.source})"
         )
     return _sample_source(manifest, folder, bad, reason)
+
+
+def _refuse_another_dataset(folder: Path, manifest: Manifest) -> None:
+    """A folder of files holding none of the manifest's is another dataset (e.g. ``root`` pointed at
+    one's own images with the config's manifest kept): an error, not a download into it or a sample
+    stand-in."""
+    if not folder.is_dir() or any((folder / entry.path).is_file() for entry in manifest.files):
+        return
+    others = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    if others:
+        raise DataError(
+            f"{folder}: holds none of the {len(manifest.files)} {manifest.name} files but {len(others)} others, "
+            f"so it is not {manifest.name}; read it as it is with the dataset's manifest set to null (e.g. "
+            f"-o DataLoader.Eval.dataset.manifest=null), or score it with tools/eval.py --set NAME={folder}")
 
 
 def ensure_dataset(

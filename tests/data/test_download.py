@@ -352,3 +352,22 @@ def test_ensure_dataset_on_shared_set5(
     _forbid_network(monkeypatch)
     source = ensure_dataset(dest, "Set5", strict=True)
     assert source.kind == "real" and source.name == "Set5"
+
+
+def test_a_folder_of_other_files_is_refused_not_replaced_by_the_sample(
+    manifest: Manifest, tmp_path: Path, sample_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trap of pointing ``root`` at one's own images with the config's manifest kept."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(mine / "own.png")
+    (mine / ".DS_Store").write_bytes(b"")
+    _forbid_network(monkeypatch)
+    for strict in (False, True):
+        with pytest.raises(DataError, match=r"mine: holds none of the 3 Tiny files but 1 others, so it is not "
+                                            r"Tiny; .*manifest=null.*--set NAME="):
+            ensure_manifest(mine, manifest, strict=strict)
+    assert sorted(p.name for p in mine.iterdir()) == [".DS_Store", "own.png"]  # nothing downloaded into it
+    (tmp_path / "partial").mkdir()  # a folder with some of the files (corrupt here) is the dataset, unfinished
+    shutil.copy2(mine / "own.png", tmp_path / "partial" / "a.bmp")
+    assert ensure_manifest(tmp_path / "partial", manifest, strict=False, download=False).kind == "sample"
