@@ -371,3 +371,21 @@ def test_a_folder_of_other_files_is_refused_not_replaced_by_the_sample(
     (tmp_path / "partial").mkdir()  # a folder with some of the files (corrupt here) is the dataset, unfinished
     shutil.copy2(mine / "own.png", tmp_path / "partial" / "a.bmp")
     assert ensure_manifest(tmp_path / "partial", manifest, strict=False, download=False).kind == "sample"
+
+
+def test_shipped_set14_manifest_downloads_through_a_mirror_and_checks_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real Set14 manifest against a local mirror serving wrong bytes under its names: each download
+    is checked by sha256 alone and refused, naming the file; nothing is left behind."""
+    served = tmp_path / "mirror"
+    served.mkdir()
+    manifest = load_manifest("set14")
+    for entry in manifest.files:
+        (served / entry.path).write_bytes(b"BM not the image " + entry.path.encode())
+    with _serve(functools.partial(_QuietFiles, directory=str(served))) as url:
+        with pytest.raises(DataError, match=r"^baboon.bmp: checksum mismatch for .*/baboon.bmp: expected sha256 8650f4"):
+            fetch_dataset(tmp_path / "Set14", manifest, timeout=5.0, base_url=url)
+        with pytest.raises(DataError, match="checksum mismatch"):  # wrong bytes are an error, never the sample
+            ensure_manifest(tmp_path / "Set14b", manifest, strict=False, base_url=url, timeout=5.0)
+    assert _leftovers(tmp_path / "Set14") == [] and not (tmp_path / "Set14" / "baboon.bmp").exists()
