@@ -30,8 +30,16 @@ _Loader.add_implicit_resolver(
     list("-+0123456789."))
 
 
+MAX_KEY_DEPTH = 16  # an override key deeper than any config (Global.a.b.c... thousands deep is an attack, not a key)
+
+
 def parse_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # a SafeLoader: no arbitrary objects
+    """YAML to plain data with a SafeLoader (no arbitrary objects); nesting too deep for the parser is a
+    YAMLError like any other malformed text."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
 
 
 @dataclasses.dataclass
@@ -136,7 +144,11 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> dict[st
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        cfg = parse_yaml(path.read_text())
+        cfg = parse_yaml(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start})") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read ({err.strerror or err})") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {str(err).splitlines()[0]}") from None
     if not isinstance(cfg, dict):
@@ -154,8 +166,11 @@ def apply_override(cfg: dict[str, Any], item: str) -> None:
     try:
         value = parse_yaml(raw)
     except yaml.YAMLError:
-        raise ConfigError(f"override '{item}': value is not valid YAML") from None
+        shown = item if len(item) <= 100 else f"{item[:100]}... ({len(item)} characters)"
+        raise ConfigError(f"override '{shown}': value is not valid YAML") from None
     parts = key.split(".")
+    if len(parts) > MAX_KEY_DEPTH:
+        raise ConfigError(f"override '{key[:60]}...': key nested {len(parts)} levels deep (at most {MAX_KEY_DEPTH})")
     node: Any = cfg
     for depth, part in enumerate(parts[:-1]):
         node = _child(node, part, ".".join(parts[:depth + 1]))

@@ -67,6 +67,21 @@ def test_missing_file_and_bad_yaml(tmp_path):
         load_config(bad)
 
 
+def test_configs_that_are_not_utf8_or_nested_beyond_reason_are_one_line_errors(tmp_path):
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"Global:\n  output_dir: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"latin.yaml: not UTF-8 text \(byte 0xe9 at offset 25\)$"):
+        load_config(latin)
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("Global: " + "[" * 3000 + "]" * 3000 + "\n")
+    with pytest.raises(ConfigError, match=r"deep.yaml: not valid YAML: nested too deeply$"):
+        load_config(deep)
+    with pytest.raises(ConfigError, match=r"^override 'Global.output_dir=\[{82}\.\.\. \(6018 characters\)': value is not"):
+        load_config(SRCNN, ["Global.output_dir=" + "[" * 3000 + "]" * 3000])
+    with pytest.raises(ConfigError, match=r"^override 'Global\.a\.a.*\.\.\.': key nested 3001 levels deep \(at most 16\)$"):
+        load_config(SRCNN, [".".join(["Global"] + ["a"] * 3000) + "=1"])
+
+
 def test_cli_error_is_one_line_without_traceback():
     proc = subprocess.run([sys.executable, "tools/train.py", "-c", str(SRCNN), "-o", "Global.epoch=3"],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
