@@ -6,11 +6,12 @@ checking them against the callable's signature so that a typo fails before any w
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import inspect
 import types
 import typing
-from typing import Any, Callable, TypeVar
+from typing import Annotated, Any, Callable, TypeVar
 
 T = TypeVar("T", bound=Callable[..., Any])
 
@@ -104,10 +105,21 @@ def check_kwargs(target: Callable[..., Any], kwargs: dict[str, Any], key: str,
         raise ConfigError(f"{key}: missing required key(s) {', '.join(missing)}")
 
 
+@dataclasses.dataclass(frozen=True)
+class AtLeast:
+    """Bound of an ``Annotated`` hint: the config value must be at least ``least`` (see ``Positive``)."""
+    least: float
+
+
+# A size, count, stride or factor: an int >= 1, checked with the config (0 would fail deep in Paddle,
+# or build something silently empty).
+Positive = Annotated[int, AtLeast(1)]
+
+
 def _type_hints(target: Callable[..., Any]) -> dict[str, Any]:
     func = target.__init__ if inspect.isclass(target) else target
     try:
-        return typing.get_type_hints(func)
+        return typing.get_type_hints(func, include_extras=True)
     except Exception:  # unresolvable forward refs: fall back to no type checks
         return {}
 
@@ -118,6 +130,9 @@ def matches_type(value: Any, hint: Any) -> bool:
         return True
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
+    if origin is Annotated:
+        bounds = [m.least for m in hint.__metadata__ if isinstance(m, AtLeast)]
+        return matches_type(value, args[0]) and all(value >= least for least in bounds)
     if origin in (typing.Union, types.UnionType):
         return any(matches_type(value, a) for a in args)
     if origin is typing.Literal:
@@ -146,6 +161,19 @@ def matches_type(value: Any, hint: Any) -> bool:
 
 
 def type_name(hint: Any) -> str:
+    """A hint as a config user reads it: ``int >= 1``, ``list[int >= 1]``, ``int >= 1 | None``."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Annotated:
+        bounds = [f" >= {m.least:g}" for m in hint.__metadata__ if isinstance(m, AtLeast)]
+        return type_name(args[0]) + "".join(bounds)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(type_name(a) for a in args)
+    if origin is not None and args:
+        return f"{getattr(origin, '__name__', str(origin))}[{', '.join(type_name(a) for a in args)}]"
+    if hint is type(None):
+        return "None"
+    if hint is Ellipsis:
+        return "..."
     return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
 
 

@@ -112,7 +112,20 @@ def test_train_and_eval_cut_from_one_pool_must_agree():
     ("Global.seed=4294967296", r"^Global.seed: must be below 2\*\*32"),
     ("DataLoader.Train.sampler.batch_size=0", r"^DataLoader.Train.sampler.batch_size: must be >= 1, got 0$"),
     ("Global.device=tpu", r"^Global.device: expected cpu, gpu or gpu:N, got 'tpu'$"),
+    ("Arch.channels=[64, 0]", r"^Arch.channels: expected tuple\[int >= 1, int >= 1\], got list \[64, 0\]$"),
+    ("Arch.kernel_sizes=[9, 0, 5]", r"^Arch.kernel_sizes: expected tuple\[int >= 1, int >= 1, int >= 1\]"),
+    ("DataLoader.Train.dataset.stride=0", r"^DataLoader.Train.dataset.stride: expected int >= 1, got int 0$"),
 ])
 def test_values_that_would_only_fail_later_are_refused_with_the_config(override, message):
     with pytest.raises(ConfigError, match=message):
         load_config(REPO / "configs" / "srcnn.yaml", [override])
+
+
+def test_sizes_of_zero_are_refused_with_the_config_for_every_paper():
+    """Were a Paddle C++ error (DnCNN channels 0) or a Python one (patch stride 0) once training began."""
+    with pytest.raises(ConfigError, match=r"^Arch.channels: expected int >= 1, got int 0$"):
+        load_config(REPO / "configs" / "dncnn_s25.yaml", ["Arch.channels=0"])
+    with pytest.raises(ConfigError, match=r"^DataLoader.Train.dataset.stride: expected int >= 1, got int 0$"):
+        load_config(REPO / "configs" / "dncnn_s25.yaml", ["DataLoader.Train.dataset.stride=0"])
+    with pytest.raises(ConfigError, match=r"^Arch.generator.hidden: expected tuple\[int >= 1, \.\.\.\]"):
+        load_config(REPO / "configs" / "gan_mnist.yaml", ["Arch.generator.hidden=[1200, 0]"])

@@ -177,7 +177,10 @@ def test_evaluator_follows_the_protocol(name):
     assert isinstance(type(evaluator).gathers_across_ranks, bool)
     names = evaluator.metric_names
     assert isinstance(names, tuple) and names and all(isinstance(n, str) for n in names)
-    assert list(inspect.signature(evaluator.__call__).parameters) == ["model", "loader"]
+    params = inspect.signature(evaluator.__call__).parameters
+    assert list(params)[:2] == ["model", "loader"]
+    # what more it takes is optional: the training loop calls it with the two alone
+    assert list(params)[2:] in ([], ["save_dir"]) and all(p.default is None for p in list(params.values())[2:])
 
 
 def _protocol_members(protocol: type) -> set[str]:
@@ -202,3 +205,33 @@ def test_weight_format_names_a_model_and_recognises_no_foreign_file(name, tmp_pa
     (tmp_path / "empty.pth").write_bytes(b"")
     assert not fmt.recognise(tmp_path / "text.mat") and not fmt.recognise(tmp_path / "empty.pth")
     assert not fmt.recognise(tmp_path / "missing.mat")
+
+
+# Config keys that are sizes, counts, strides or factors wherever they appear: 0 (or less) would fail
+# deep in Paddle or build something silently empty, so each is declared ``Positive`` and checked with
+# the config.
+SIZE_KEYS = {"depth", "channels", "in_channels", "num_classes", "scale", "stride", "patch_size", "lr_size",
+             "input_size", "label_size", "window", "bands", "image_dim", "text_dim", "hidden_dim", "common_dim",
+             "noise_dim", "in_features", "pieces", "groups", "width_per_group", "reduction", "crop_size",
+             "resize_short", "num_train", "num_test", "latent_dim", "d", "s", "kernel_sizes", "hidden", "units"}
+
+
+def _declares_positive(hint) -> bool:
+    from ppcls_repro.registry import AtLeast
+
+    if typing.get_origin(hint) is typing.Literal:  # e.g. ResNet's depth: 18, 34, 50, ...
+        return all(isinstance(v, int) and v >= 1 for v in typing.get_args(hint))
+    if typing.get_origin(hint) is typing.Annotated:
+        return any(isinstance(m, AtLeast) and m.least >= 1 for m in hint.__metadata__)
+    args = [a for a in typing.get_args(hint) if a is not Ellipsis and a is not type(None)]
+    return bool(args) and all(_declares_positive(a) for a in args)
+
+
+@pytest.mark.parametrize("registry, name", [(r, n) for r in (MODELS, DATASETS, EVALUATORS) for n in r.names()],
+                         ids=lambda x: getattr(x, "kind", x))
+def test_sizes_are_declared_positive(registry, name):
+    from ppcls_repro.registry import _type_hints
+
+    hints = _type_hints(registry.get(name))
+    loose = [key for key, hint in hints.items() if key in SIZE_KEYS and not _declares_positive(hint)]
+    assert loose == [], f"{registry.kind} {name}: annotate {loose} as Positive (ppcls_repro.registry)"

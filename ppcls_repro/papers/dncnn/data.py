@@ -27,7 +27,7 @@ from PIL import Image
 from ppcls_repro.data.cache import cached_arrays
 from ppcls_repro.data.download import resolve_source
 from ppcls_repro.data.imresize import imresize
-from ppcls_repro.registry import DATASETS
+from ppcls_repro.registry import DATASETS, Positive
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import list_images
 from ppcls_repro.utils.images import quantize_uint8
@@ -96,7 +96,7 @@ class DenoisePatches(Dataset):
     """
 
     def __init__(self, root: str, sigma: float | None = 25.0, sigma_range: tuple[float, float] | None = None,
-                 patch_size: int = 40, stride: int = 10, scales: tuple[float, ...] = OFFICIAL_SCALES,
+                 patch_size: Positive = 40, stride: Positive = 10, scales: tuple[float, ...] = OFFICIAL_SCALES,
                  manifest: str | None = None, cache_dir: str = "dataset/cache", seed: int = 0,
                  strict: bool = False, download: bool = True) -> None:
         if (sigma is None) == (sigma_range is None):

@@ -28,7 +28,7 @@ from typing import Literal
 import paddle
 import paddle.nn as nn
 
-from ppcls_repro.registry import MODELS
+from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
 
 
@@ -51,7 +51,7 @@ class DnCNN(nn.Layer):
             biased convolutions, have one); the training code's last conv has none. Default: False.
     """
 
-    def __init__(self, depth: int = 17, channels: int = 64, in_channels: int = 1, residual: bool = True,
+    def __init__(self, depth: Positive = 17, channels: Positive = 64, in_channels: Positive = 1, residual: bool = True,
                  init: Literal["orthogonal", "kaiming"] = "orthogonal", bn_momentum: float = 0.05,
                  bn_epsilon: float = 1e-4, final_bias: bool = False) -> None:
         super().__init__()

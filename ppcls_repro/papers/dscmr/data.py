@@ -36,7 +36,7 @@ from paddle.io import Dataset
 
 from ppcls_repro.data.download import DataSource
 from ppcls_repro.data.splits import class_quota, stratified_pick
-from ppcls_repro.registry import DATASETS
+from ppcls_repro.registry import DATASETS, Positive
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.logger import get_logger
 
@@ -161,8 +161,8 @@ class CrossModalFeatures(_PairedFeatures):
     # the validation pairs are carved from the training pairs: both sides must carve alike
     same_across_splits = ("root", "num_classes", "image_dim", "text_dim", "val_fraction", "split_seed", "label_base")
 
-    def __init__(self, root: str = "dataset/PascalSentence", split: Split = "train", num_classes: int = 20,
-                 image_dim: int = 4096, text_dim: int = 300, val_fraction: float = 0.125, split_seed: int = 0,
+    def __init__(self, root: str = "dataset/PascalSentence", split: Split = "train", num_classes: Positive = 20,
+                 image_dim: Positive = 4096, text_dim: Positive = 300, val_fraction: float = 0.125, split_seed: int = 0,
                  label_base: Literal[0, 1] = 0) -> None:
         folder = Path(root)
         if not folder.is_dir():
@@ -219,9 +219,9 @@ class SyntheticCrossModal(_PairedFeatures):
     same_across_splits = ("num_classes", "image_dim", "text_dim", "num_train", "num_test", "val_fraction",
                           "data_seed", "latent_dim", "spread")
 
-    def __init__(self, split: Split = "train", num_classes: int = 20, image_dim: int = 4096, text_dim: int = 300,
-                 num_train: int = 800, num_test: int = 200, val_fraction: float = 0.125, data_seed: int = 0,
-                 latent_dim: int = 32, spread: float = 1.5) -> None:
+    def __init__(self, split: Split = "train", num_classes: Positive = 20, image_dim: Positive = 4096, text_dim: Positive = 300,
+                 num_train: Positive = 800, num_test: Positive = 200, val_fraction: float = 0.125, data_seed: int = 0,
+                 latent_dim: Positive = 32, spread: float = 1.5) -> None:
         if num_train < num_classes or num_test < num_classes:
             raise DataError(f"SyntheticCrossModal: num_train {num_train} and num_test {num_test} must each be "
                             f">= num_classes {num_classes}")

@@ -32,7 +32,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.registry import MODELS
+from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import Applied, Branch, ExportSpec
 
 
@@ -56,8 +56,8 @@ class DSCMR(nn.Layer):
         common_dim: dimension of the common space (shared Linear, no activation), >= 1. Default: 1024.
     """
 
-    def __init__(self, num_classes: int = 20, image_dim: int = 4096, text_dim: int = 300,
-                 hidden_dim: int = 2048, common_dim: int = 1024) -> None:
+    def __init__(self, num_classes: Positive = 20, image_dim: Positive = 4096, text_dim: Positive = 300,
+                 hidden_dim: Positive = 2048, common_dim: Positive = 1024) -> None:
         super().__init__()
         for name, value in (("num_classes", num_classes), ("image_dim", image_dim), ("text_dim", text_dim),
                             ("hidden_dim", hidden_dim), ("common_dim", common_dim)):

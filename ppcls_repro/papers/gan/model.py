@@ -42,7 +42,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.registry import MODELS
+from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
 
 MARGINAL_CLIP = 1e-7  # pylearn2's init_sigmoid_bias_from_array clips the means to [1e-7, 1 - 1e-7]
@@ -70,8 +70,8 @@ class Generator(nn.Layer):
             Default: "gaussian".
     """
 
-    def __init__(self, noise_dim: int = 100, hidden: tuple[int, ...] = (1200, 1200),
-                 image_shape: tuple[int, int, int] = (1, 28, 28), irange: float = 0.05,
+    def __init__(self, noise_dim: Positive = 100, hidden: tuple[Positive, ...] = (1200, 1200),
+                 image_shape: tuple[Positive, Positive, Positive] = (1, 28, 28), irange: float = 0.05,
                  noise: Literal["gaussian", "uniform"] = "gaussian") -> None:
         super().__init__()
         if noise_dim < 1 or not hidden or min(hidden) < 1 or irange <= 0:
@@ -151,7 +151,7 @@ class MaxoutDiscriminator(nn.Layer):
             (0, 1]. Default: 0.5.
     """
 
-    def __init__(self, in_features: int = 784, units: tuple[int, ...] = (240, 240), pieces: int = 5,
+    def __init__(self, in_features: Positive = 784, units: tuple[Positive, ...] = (240, 240), pieces: Positive = 5,
                  irange: float = 0.005, input_keep: float = 0.8, hidden_keep: float = 0.5) -> None:
         super().__init__()
         if not units or min(units) < 1 or pieces < 1 or not (0 < input_keep <= 1 and 0 < hidden_keep <= 1):

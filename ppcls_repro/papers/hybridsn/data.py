@@ -51,7 +51,7 @@ from scipy.ndimage import gaussian_filter, maximum_filter
 from ppcls_repro.data.download import DataSource
 from ppcls_repro.data.matlab import read_mat
 from ppcls_repro.data.splits import class_quota, stratified_pick
-from ppcls_repro.registry import DATASETS
+from ppcls_repro.registry import DATASETS, Positive
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.files import atomic_write, sha256_file, write_bytes_atomic
 from ppcls_repro.utils.logger import get_logger
@@ -451,14 +451,14 @@ class HSIWindows(Dataset):
 
     def __init__(self, root: str, split: Literal["train", "test"],
                  scene: Literal["IndianPines", "PaviaU", "Salinas"] = "IndianPines",
-                 window: int = 25, pca_components: int | None = None, whiten: bool = True,
+                 window: Positive = 25, pca_components: Positive | None = None, whiten: bool = True,
                  pca_fit: Literal["all", "train"] = "all",
                  split_mode: Literal["random", "disjoint"] = "random", train_ratio: float = 0.3,
-                 split_seed: int = 345, block_size: int = 37,
-                 synthetic: bool = False, synthetic_seed: int = 0, synthetic_bands: int | None = None,
+                 split_seed: int = 345, block_size: Positive = 37,
+                 synthetic: bool = False, synthetic_seed: int = 0, synthetic_bands: Positive | None = None,
                  cube_file: str | None = None, cube_key: str | None = None,
                  gt_file: str | None = None, gt_key: str | None = None,
-                 max_samples: int | None = None, cache_dir: str = "dataset/cache") -> None:
+                 max_samples: Positive | None = None, cache_dir: str = "dataset/cache") -> None:
         if window < 1 or window % 2 == 0:
             raise DataError(f"window must be odd (a window centred on its pixel), got {window}")
         self.spec = SCENES[scene]

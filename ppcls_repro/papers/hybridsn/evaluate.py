@@ -25,7 +25,7 @@ from ppcls_repro.engine.checkpoint import load_weights
 from ppcls_repro.engine.evaluate import EvalResult
 from ppcls_repro.engine.setup import build_dataset, build_evaluator, build_loader, build_network, start_run
 from ppcls_repro.papers.hybridsn.metrics import classification_scores
-from ppcls_repro.registry import EVALUATORS, ConfigError
+from ppcls_repro.registry import EVALUATORS, ConfigError, Positive
 from ppcls_repro.utils.modes import eval_mode
 
 # Index 0 (unlabelled) is black; classes 1..16 get distinct colours; further classes wrap around.
@@ -66,7 +66,7 @@ class HSIClassificationEvaluator:
 
     gathers_across_ranks = False  # every process scores the whole eval set
     metric_names = ("OA", "AA", "Kappa")  # acc_XX too, for classes with test pixels
-    def __init__(self, num_classes: int, class_map: Literal["all", "test", "none"] = "all",
+    def __init__(self, num_classes: Positive, class_map: Literal["all", "test", "none"] = "all",
                  map_zoom: int = 3) -> None:
         self.num_classes = num_classes
         self.class_map = class_map

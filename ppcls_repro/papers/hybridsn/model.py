@@ -33,7 +33,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.registry import MODELS, ConfigError
+from ppcls_repro.registry import MODELS, ConfigError, Positive
 from ppcls_repro.utils.spec import ExportSpec, WithSoftmax
 
 CONV3D = ((8, 7), (16, 5), (32, 3))  # (filters, spectral depth); every 3-D kernel is 3x3 in space
@@ -50,7 +50,7 @@ class HybridSN(nn.Layer):
         dropout: drop probability after FC 256 and after FC 128 (the paper's 0.4). Default: 0.4.
     """
 
-    def __init__(self, num_classes: int = 16, bands: int = 30, window: int = 25,
+    def __init__(self, num_classes: Positive = 16, bands: Positive = 30, window: Positive = 25,
                  dropout: float = 0.4) -> None:
         super().__init__()
         depth = bands - sum(k - 1 for _, k in CONV3D)

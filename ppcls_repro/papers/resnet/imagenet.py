@@ -36,7 +36,7 @@ from ppcls_repro.data.download import DataSource
 from ppcls_repro.data.transforms import (IMAGENET_MEAN, IMAGENET_STD, EpochSeeded, center_crop, normalize,
                                          pca_lighting, random_crop, random_hflip, random_resized_crop,
                                          random_scale, resize_shorter, ten_crop, to_chw)
-from ppcls_repro.registry import DATASETS
+from ppcls_repro.registry import DATASETS, Positive
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.spec import DataFacts
 
@@ -127,10 +127,10 @@ class ImageNet(EpochSeeded, Dataset):
                           "crop_size": args["crop_size"], "mean": list(args["mean"]), "std": list(args["std"])})
 
     def __init__(self, root: str = "dataset/ILSVRC2012", list_file: str | None = "dataset/ILSVRC2012/train_list.txt",
-                 mode: Literal["train", "eval"] = "train", num_classes: int = 1000,
+                 mode: Literal["train", "eval"] = "train", num_classes: Positive = 1000,
                  train_crop: Literal["scale_aug", "random_resized_crop"] = "scale_aug",
-                 scale_range: tuple[int, int] = (256, 480), crop_size: int = 224, lighting: float = 0.1,
-                 resize_short: int = 256, eval_crop: Literal["center", "ten_crop"] = "center",
+                 scale_range: tuple[Positive, Positive] = (256, 480), crop_size: Positive = 224, lighting: float = 0.1,
+                 resize_short: Positive = 256, eval_crop: Literal["center", "ten_crop"] = "center",
                  mean: tuple[float, float, float] = IMAGENET_MEAN, std: tuple[float, float, float] = IMAGENET_STD,
                  seed: int = 0) -> None:
         folder = Path(root)

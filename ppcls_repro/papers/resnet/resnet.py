@@ -46,7 +46,7 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from ppcls_repro.papers.resnet.se import SqueezeExcitation
-from ppcls_repro.registry import MODELS
+from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec, WithSoftmax
 
 
@@ -189,9 +189,9 @@ class ResNet(nn.Layer):
         se_reduction: ratio r of an SE block on every residual branch, >= 1; None adds no SE blocks. Default: None.
     """
 
-    def __init__(self, depth: Literal[18, 34, 50, 101, 152] = 50, num_classes: int = 1000,
-                 in_channels: int = 3, stride_in_1x1: bool = True, groups: int = 1,
-                 width_per_group: int = 64, se_reduction: int | None = None) -> None:
+    def __init__(self, depth: Literal[18, 34, 50, 101, 152] = 50, num_classes: Positive = 1000,
+                 in_channels: Positive = 3, stride_in_1x1: bool = True, groups: Positive = 1,
+                 width_per_group: Positive = 64, se_reduction: Positive | None = None) -> None:
         super().__init__()
         if depth not in IMAGENET_LAYOUTS:
             raise ValueError(f"ResNet depth must be one of {sorted(IMAGENET_LAYOUTS)}, got {depth}")
@@ -243,8 +243,8 @@ class CifarResNet(nn.Layer):
         se_reduction: ratio r of an SE block on every residual branch, >= 1; None adds no SE blocks. Default: None.
     """
 
-    def __init__(self, depth: int = 20, num_classes: int = 10, in_channels: int = 3,
-                 shortcut: Literal["A", "B"] = "A", se_reduction: int | None = None) -> None:
+    def __init__(self, depth: Positive = 20, num_classes: Positive = 10, in_channels: Positive = 3,
+                 shortcut: Literal["A", "B"] = "A", se_reduction: Positive | None = None) -> None:
         super().__init__()
         if depth < 8 or (depth - 2) % 6:
             raise ValueError(f"CifarResNet depth must be 6n+2 (20, 32, 44, 56, 110, ...), got {depth}")

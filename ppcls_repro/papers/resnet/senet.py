@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ppcls_repro.papers.resnet.resnet import CifarResNet, ResNet
-from ppcls_repro.registry import MODELS
+from ppcls_repro.registry import MODELS, Positive
 
 
 @MODELS.register
@@ -46,9 +46,9 @@ class SEResNet(ResNet):
             groups x that); must stay 64 for 18/34. Default: 64.
     """
 
-    def __init__(self, depth: Literal[18, 34, 50, 101, 152] = 50, num_classes: int = 1000,
-                 in_channels: int = 3, reduction: int = 16, stride_in_1x1: bool = True,
-                 groups: int = 1, width_per_group: int = 64) -> None:
+    def __init__(self, depth: Literal[18, 34, 50, 101, 152] = 50, num_classes: Positive = 1000,
+                 in_channels: Positive = 3, reduction: Positive = 16, stride_in_1x1: bool = True,
+                 groups: Positive = 1, width_per_group: Positive = 64) -> None:
         super().__init__(depth=depth, num_classes=num_classes, in_channels=in_channels,
                          stride_in_1x1=stride_in_1x1, groups=groups, width_per_group=width_per_group,
                          se_reduction=reduction)
@@ -68,7 +68,7 @@ class SECifarResNet(CifarResNet):
             (1x1 projection + BN where the shape changes). Default: "A".
     """
 
-    def __init__(self, depth: int = 110, num_classes: int = 10, in_channels: int = 3,
-                 reduction: int = 16, shortcut: Literal["A", "B"] = "A") -> None:
+    def __init__(self, depth: Positive = 110, num_classes: Positive = 10, in_channels: Positive = 3,
+                 reduction: Positive = 16, shortcut: Literal["A", "B"] = "A") -> None:
         super().__init__(depth=depth, num_classes=num_classes, in_channels=in_channels,
                          shortcut=shortcut, se_reduction=reduction)

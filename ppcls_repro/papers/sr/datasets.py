@@ -18,7 +18,7 @@ from ppcls_repro.data.cache import cached_arrays
 from ppcls_repro.data.color import rgb2ycbcr
 from ppcls_repro.data.download import resolve_source
 from ppcls_repro.papers.sr.protocol import bicubic_downscale, bicubic_upscale, make_sr_pair, modcrop
-from ppcls_repro.registry import DATASETS
+from ppcls_repro.registry import DATASETS, Positive
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import list_images, load_as_matlab
 from ppcls_repro.utils.logger import get_logger
@@ -57,8 +57,8 @@ class SRCNNPatches(Dataset):
             Default: True.
     """
 
-    def __init__(self, root: str, scale: int, input_size: int = 33, label_size: int = 21,
-                 stride: int = 14, manifest: str | None = "t91", cache_dir: str = "dataset/cache",
+    def __init__(self, root: str, scale: Positive, input_size: Positive = 33, label_size: Positive = 21,
+                 stride: Positive = 14, manifest: str | None = "t91", cache_dir: str = "dataset/cache",
                  strict: bool = False, download: bool = True) -> None:
         if input_size < label_size or (input_size - label_size) % 2:
             raise DataError(f"input_size {input_size} and label_size {label_size}: the label must be "
@@ -108,7 +108,7 @@ class SRImageFolder(Dataset):
             Default: True.
     """
 
-    def __init__(self, root: str, scale: int, manifest: str | None = "set5",
+    def __init__(self, root: str, scale: Positive, manifest: str | None = "set5",
                  strict: bool = False, download: bool = True) -> None:
         self.source = resolve_source(root, manifest, strict, download)
         self.scale = scale

@@ -8,7 +8,7 @@ import numpy as np
 from ppcls_repro.data.color import ycbcr2rgb
 from ppcls_repro.engine.evaluate import PerImageEvaluator
 from ppcls_repro.papers.sr.protocol import score_sr
-from ppcls_repro.registry import EVALUATORS
+from ppcls_repro.registry import EVALUATORS, Positive
 from ppcls_repro.utils.images import quantize_uint8
 
 
@@ -29,7 +29,7 @@ class SuperResolutionEvaluator(PerImageEvaluator):
 
     keys = ("psnr", "ssim", "bicubic_psnr", "bicubic_ssim")
 
-    def __init__(self, scale: int, num_panels: int = 3) -> None:
+    def __init__(self, scale: Positive, num_panels: int = 3) -> None:
         super().__init__(num_panels)
         self.scale = scale
 

@@ -50,7 +50,7 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from ppcls_repro.layers.bias import add_channel_bias
-from ppcls_repro.registry import MODELS
+from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
 
 DECONV_KERNEL = 9
@@ -119,7 +119,7 @@ class FSRCNN(nn.Layer):
             x2/x4 models; x2 is the same either way). Default: "centred".
     """
 
-    def __init__(self, scale: int, d: int = 56, s: int = 12, m: int = 4, in_channels: int = 1,
+    def __init__(self, scale: Positive, d: Positive = 56, s: Positive = 12, m: int = 4, in_channels: Positive = 1,
                  init: Literal["paper", "he_relu"] = "paper",
                  padding_mode: Literal["zeros", "replicate"] = "zeros",
                  deconv_alignment: Literal["centred", "corner"] = "centred") -> None:

@@ -36,7 +36,7 @@ from ppcls_repro.data.download import resolve_source
 from ppcls_repro.data.imresize import imresize
 from ppcls_repro.papers.sr.datasets import SRImageFolder
 from ppcls_repro.papers.sr.protocol import bicubic_downscale, check_scale, luminance_uint8, modcrop
-from ppcls_repro.registry import DATASETS
+from ppcls_repro.registry import DATASETS, Positive
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import list_images
 from ppcls_repro.utils.images import load_as_matlab, quantize_uint8
@@ -108,7 +108,7 @@ class FSRCNNPatches(Dataset):
             Default: True.
     """
 
-    def __init__(self, root: str, scale: int, lr_size: int, stride: int = 4,
+    def __init__(self, root: str, scale: Positive, lr_size: Positive, stride: Positive = 4,
                  aug_scales: list[float] | None = None, rotations: list[int] | None = None,
                  extra_roots: list[str] | None = None, manifest: str | None = "t91",
                  cache_dir: str = "dataset/cache", strict: bool = False, download: bool = True) -> None:

@@ -29,7 +29,7 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from ppcls_repro.layers.bias import add_channel_bias
-from ppcls_repro.registry import MODELS
+from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
 
 
@@ -51,8 +51,8 @@ class SRCNN(nn.Layer):
             False trains unpadded (output smaller by ``border`` per side). Eval always pads. Default: False.
     """
 
-    def __init__(self, scale: int, kernel_sizes: tuple[int, int, int] = (9, 1, 5),
-                 channels: tuple[int, int] = (64, 32), in_channels: int = 1,
+    def __init__(self, scale: Positive, kernel_sizes: tuple[Positive, Positive, Positive] = (9, 1, 5),
+                 channels: tuple[Positive, Positive] = (64, 32), in_channels: Positive = 1,
                  init: Literal["paper", "kaiming"] = "paper",
                  pad_in_training: bool = False) -> None:
         super().__init__()
