@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,6 +16,8 @@ import h5py
 import numpy as np
 
 from ppcls_repro.utils.files import atomic_write, sha256_file
+
+LOGGER = logging.getLogger("ppcls_repro")
 
 
 def cache_key(settings: dict[str, Any], files: list[Path]) -> str:
@@ -28,10 +31,22 @@ def cached_arrays(cache_dir: str | Path, prefix: str, settings: dict[str, Any], 
     """The arrays of ``<cache_dir>/<prefix>_<key>.h5`` and that path; ``build()`` makes them when the
     file is missing."""
     cache = Path(cache_dir) / f"{prefix}_{cache_key(settings, files)}.h5"
-    if not cache.is_file():
-        write_h5(cache, build(), settings, files)
-    with h5py.File(cache, "r") as h5:
-        return {name: h5[name][:] for name in h5}, cache
+    if cache.is_file():
+        try:
+            return read_h5(cache), cache
+        except OSError as exc:  # truncated or damaged (a copy cut short, a full disk): it is derived data
+            LOGGER.warning(f"cache {cache} is unreadable ({exc}); rebuilding it")
+    write_h5(cache, build(), settings, files)
+    return read_h5(cache), cache
+
+
+def read_h5(path: Path) -> dict[str, np.ndarray]:
+    """Every dataset of an HDF5 file as an array; a damaged file is an OSError naming it."""
+    try:
+        with h5py.File(path, "r") as h5:
+            return {name: h5[name][:] for name in h5}
+    except (OSError, KeyError, ValueError) as exc:
+        raise OSError(f"{path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
 
 
 def write_h5(path: Path, arrays: dict[str, np.ndarray], settings: dict[str, Any], files: list[Path]) -> None:

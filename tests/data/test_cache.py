@@ -50,3 +50,28 @@ def test_a_failed_build_leaves_no_cache(files, tmp_path):
         cached_arrays(tmp_path / "cache", "demo", {}, files, broken)
     folder = tmp_path / "cache"
     assert not folder.exists() or not any(folder.iterdir())
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not_hdf5"])
+def test_a_damaged_cache_is_rebuilt_not_a_traceback(files, tmp_path, damage, caplog, monkeypatch):
+    import logging
+
+    # a run earlier in the session stops the package logger's propagation (its own handlers print)
+    monkeypatch.setattr(logging.getLogger("ppcls_repro"), "propagate", True)
+    arrays = {"x": np.arange(20000, dtype=np.float32).reshape(100, 200)}
+    builds = []
+
+    def build():
+        builds.append(1)
+        return arrays
+
+    _, path = cached_arrays(tmp_path, "p", {"a": 1}, files, build)
+    data = path.read_bytes()
+    path.write_bytes({"truncated": data[: len(data) // 2], "empty": b"", "not_hdf5": b"GIF89a" + data[6:]}[damage])
+    with caplog.at_level(logging.WARNING, logger="ppcls_repro"):
+        again, same = cached_arrays(tmp_path, "p", {"a": 1}, files, build)
+    assert same == path and len(builds) == 2
+    np.testing.assert_array_equal(again["x"], arrays["x"])
+    assert f"cache {path} is unreadable" in caplog.text and "rebuilding it" in caplog.text
+    with h5py.File(path, "r") as h5:  # the rebuilt file is whole
+        assert h5["x"].shape == (100, 200)
