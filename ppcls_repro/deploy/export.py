@@ -67,6 +67,7 @@ def export_spec_of(net: paddle.nn.Layer, cfg: dict[str, Any]) -> ExportSpec:
     if fixed:
         raise ExportError(f"Export.pipeline.{fixed[0]}: set by the model ({type(net).__name__}.export_spec) "
                           "or its data, not by the config")
+    spec.fixed_keys = sorted((set(spec.pipeline) | set(data_facts)) - {"name"})
     spec.pipeline = {**spec.pipeline, **data_facts, **user}
     spec.assets = {**spec.assets, **assets}
     try:  # build it once, so values it refuses fail now rather than at inference
@@ -118,6 +119,7 @@ def export_network(net: paddle.nn.Layer, cfg: dict[str, Any], save_dir: Path,
         "files": program_files[""] if "" in program_files else program_files,
         "inputs": inputs,
         "pipeline": spec.pipeline,
+        "fixed": spec.fixed_keys,
         "verification": {"example_shapes": [s for _, _, shapes in checks.values() for s in shapes],
                          "max_abs_diff_vs_dygraph": diff},
     }

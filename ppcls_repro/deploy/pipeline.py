@@ -127,6 +127,11 @@ def load_deployment(model_dir: str | Path, options: dict[str, Any] | None = None
         raise ModelDirError(f"{path}: not a pipeline file of format_version {FORMAT_VERSION}; re-export the model")
     for sub in model_folders(meta):
         find_model_files(folder / sub)
+    fixed = sorted(set(options or {}) & set(meta.get("fixed", [])))
+    if fixed:
+        key = fixed[0]
+        raise ConfigError(f"--option {key}: set by the model at export ({meta['pipeline'].get(key)!r}); an exported "
+                          "model runs only as it was trained (export another model for another value)")
     node = {**meta["pipeline"], **(options or {})}
     try:
         pipeline = PIPELINES.build(node, f"{path.name}: pipeline")

@@ -37,6 +37,8 @@ class ExportSpec:
     network: paddle.nn.Layer | None = None  # what is traced; None: the model itself
     branches: dict[str, Branch] = dataclasses.field(default_factory=dict)  # instead of inputs/network
     assets: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # file name -> array saved beside
+    # pipeline keys set by the model or its data (e.g. the SR scale), filled at export: inference may not change them
+    fixed_keys: list[str] = dataclasses.field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.branches:

@@ -219,3 +219,12 @@ def test_inference_never_writes_over_an_input_or_an_earlier_result(exported, tmp
     assert not first.failed and again.failed and "exists; pass --overwrite" in again.failed[0][1]
     assert (out / "bird_x3.png").stat().st_mtime_ns == stamp
     assert not run_inference(deployment, net, [images / "bird.png"], out, overwrite=True).failed
+
+
+def test_the_scale_the_model_was_exported_with_cannot_be_overridden(exported, tmp_path):
+    """--option scale=5 on an x3 model wrote a x5 image; the keys the model and its data set are fixed."""
+    meta = json.loads((exported / "pipeline.json").read_text())
+    assert "scale" in meta["fixed"] and meta["pipeline"]["scale"] == 3 and "tile_size" not in meta["fixed"]
+    with pytest.raises(ConfigError, match=r"^--option scale: set by the model at export \(3\); an exported model"):
+        load_deployment(exported, {"scale": 5})
+    assert load_deployment(exported, {"tile_size": 64}).pipeline.tile_size == 64  # an option stays an option
