@@ -150,6 +150,7 @@ def test_the_authors_weights_score_the_paper_on_set5(tmp_path, shared_data, name
     from ppcls_repro.engine.scoring import evaluate
     set5 = shared_data / "Set5"
     cfg = load_config(REPO / "configs" / config, [f"DataLoader.Eval.dataset.root={set5}",
+                                                 f"Test={{Set5: {{root: '{set5}', manifest: set5}}}}",
                                                  f"Global.output_dir={tmp_path / 'run'}"])
     result = import_weights(OFFICIAL / name, cfg, tmp_path / "authors")
     report = evaluate(load_config(result.config))
