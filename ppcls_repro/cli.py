@@ -37,3 +37,7 @@ def run(main: Callable[[], object]) -> None:
         sys.exit(128 + err.signal_number)  # the shell's convention for a run ended by a signal
     except KeyboardInterrupt:
         sys.exit("interrupted")
+    except OSError as err:  # a full disk, a read-only or missing folder: the file and the reason
+        if err.filename is None:
+            raise
+        sys.exit(f"error: {err.filename}: {err.strerror}")

@@ -5,10 +5,13 @@ A checkpoint ``<prefix>`` is two files, each written atomically (temp file, fsyn
 - ``<prefix>.pdckpt``: everything needed to resume exactly (weights, optimizer and lr schedule,
   epoch, iteration, best metric, Python/NumPy/Paddle RNG states).
 Killing the process mid-save leaves the previous files intact. Loading checks first that the file
-holds only arrays and containers (``SAFE_GLOBALS``): a file that would run code is refused.
+holds only arrays and containers (``SAFE_GLOBALS``): a file that would run code is refused. A file
+with a ``<file>.sha256`` beside it (every release has one) is checked against it first: a damaged
+or replaced weight file is refused rather than scored (one flipped bit once cost 0.18 dB unseen).
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import pickle
 import random
@@ -19,7 +22,7 @@ import numpy as np
 import paddle
 
 from ppcls_repro.registry import ConfigError
-from ppcls_repro.utils.files import write_bytes_atomic
+from ppcls_repro.utils.files import checksum_path, recorded_checksum, write_bytes_atomic, write_checksum
 
 
 class CheckpointError(ValueError):
@@ -31,6 +34,8 @@ def atomic_save(obj: Any, path: Path) -> None:
     buffer = io.BytesIO()
     paddle.save(obj, buffer)
     write_bytes_atomic(path, buffer.getvalue())
+    if checksum_path(path).is_file():  # written on purpose over a checksummed file: keep the record true
+        write_checksum(path)
 
 
 # What paddle.save writes for weights and checkpoints: numpy arrays (any numpy version's names), plain
@@ -59,6 +64,7 @@ def load_file(path: Path) -> Any:
     if not path.is_file():
         raise CheckpointError(f"checkpoint file not found: {path}")
     data = path.read_bytes()
+    _verify_checksum(path, data)
     try:
         _CheckingUnpickler(io.BytesIO(data)).load()
     except _UnsafeFile as err:
@@ -70,6 +76,19 @@ def load_file(path: Path) -> Any:
         return paddle.load(io.BytesIO(data))
     except Exception as err:
         raise CheckpointError(f"cannot read checkpoint {path}: {type(err).__name__}: {err}") from None
+
+
+def _verify_checksum(path: Path, data: bytes) -> None:
+    try:
+        expected = recorded_checksum(path)
+    except ValueError as err:
+        raise CheckpointError(str(err)) from None
+    if expected is None:
+        return
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise CheckpointError(f"{path}: sha256 {actual} differs from {checksum_path(path)} ({expected}): "
+                              "the file is damaged or was replaced; copy or download it again")
 
 
 def strip_suffix(prefix: str | Path) -> Path:

@@ -115,3 +115,32 @@ def test_a_save_cut_between_its_two_files_is_read_as_one_unit(tmp_path):
     np.testing.assert_array_equal(load_weights(tmp_path / "latest")["weight"].numpy(), net.weight.numpy())
     save_checkpoint(tmp_path / "latest", net.state_dict(), {"progress": {"epoch": 2}})  # a whole save
     np.testing.assert_array_equal(load_weights(tmp_path / "latest")["weight"].numpy(), net.weight.numpy())
+
+
+def test_a_weight_file_that_differs_from_its_sha256_is_refused(tmp_path):
+    path = tmp_path / "release.pdparams"
+    atomic_save({"w": paddle.ones([64])}, path)
+    files.write_checksum(path)
+    np.testing.assert_array_equal(load_file(path)["w"].numpy(), np.ones(64))  # matching: loads
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0x01  # one flipped bit inside the array bytes: still a loadable file
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"release.pdparams: sha256 [0-9a-f]{64} differs from .*\.sha256"):
+        load_file(path)
+
+
+def test_a_malformed_sha256_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "release.pdparams"
+    atomic_save({"w": paddle.ones([2])}, path)
+    files.checksum_path(path).write_text("not-a-hash  release.pdparams\n")
+    with pytest.raises(CheckpointError, match=r"release.pdparams.sha256: not a sha256 line"):
+        load_file(path)
+
+
+def test_saving_over_a_checksummed_file_keeps_its_record_true(tmp_path):
+    path = tmp_path / "best_model.pdparams"
+    atomic_save({"w": paddle.ones([2])}, path)
+    files.write_checksum(path)
+    atomic_save({"w": paddle.zeros([2])}, path)  # a deliberate save, e.g. a run writing into that folder
+    np.testing.assert_array_equal(load_file(path)["w"].numpy(), [0, 0])
+    assert files.recorded_checksum(path) == files.sha256_file(path)
