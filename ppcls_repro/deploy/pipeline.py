@@ -90,17 +90,21 @@ class TiledImagePipeline(Pipeline):
     halo: int
     tile_size: int
 
+    def net_side(self) -> int:
+        """The largest side of what one tile feeds the net (tiling on)."""
+        return self.tile_size + 2 * self.halo
+
     def one_tile(self, x: np.ndarray) -> np.ndarray:
         """What one tile of a large CHW image feeds the net (whole images when tiling is off)."""
         if not self.tile_size:
             return x
-        side = self.tile_size + 2 * self.halo
+        side = self.net_side()
         return x[:, :side, :side]
 
     def shape_range(self, inputs: list[dict[str, Any]], batch_size: int) -> ShapeRange:
         if not self.tile_size:
             raise ValueError("TensorRT needs a bounded input size: use a tile size > 0 (--tile_size)")
-        side = self.tile_size + 2 * self.halo
+        side = self.net_side()
         return {inputs[0]["name"]: ([1, self.channels, 1, 1], [1, self.channels, side, side],
                                     [max(1, batch_size), self.channels, side, side])}
 

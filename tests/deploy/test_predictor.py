@@ -49,7 +49,10 @@ def model_dir(tmp_path_factory) -> Path:
     return folder
 
 
-def test_gpu_request_on_cpu_build_runs_on_cpu_and_says_so_once(caplog):
+def test_gpu_request_on_cpu_build_runs_on_cpu_and_says_so_once(caplog, monkeypatch):
+    # independent of earlier tests: a fresh "said once" set, and records reach caplog after a run
+    monkeypatch.setattr(pred, "_warned", set())
+    monkeypatch.setattr(logging.getLogger("ppcls_repro"), "propagate", True)
     with caplog.at_level(logging.WARNING, logger="ppcls_repro"):
         first = resolve_options(PredictorOptions(device="gpu", use_tensorrt=True, precision="fp16"), cuda=False)
         resolve_options(PredictorOptions(device="gpu"), cuda=False)

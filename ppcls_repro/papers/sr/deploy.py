@@ -9,6 +9,11 @@ the others (FSRCNN) get the LR image and upscale themselves. Alpha is upscaled b
 
 Each input writes ``<stem>_x<scale>.png`` (the network) and ``<stem>_x<scale>_bicubic.png``
 (plain bicubic of every channel) for comparison.
+
+Memory stays bounded for any image size: the input is processed in blocks (each with the context
+its output pixels depend on: the net's receptive radius and bicubic's 2-pixel reach), and the
+output rows are streamed to the PNG files band by band. Only the uint8 input and one band of output
+rows are ever held whole; the result equals a whole-image run (tested).
 """
 from __future__ import annotations
 
@@ -20,11 +25,15 @@ import numpy as np
 from ppcls_repro.data.color import rgb2ycbcr, ycbcr2rgb
 from ppcls_repro.deploy.pipeline import Net, TiledImagePipeline
 from ppcls_repro.deploy.predictor import ModelDirError
-from ppcls_repro.deploy.tiling import run_tiled
+from ppcls_repro.deploy.tiling import Tile, plan_tiles, run_tiled
 from ppcls_repro.papers.sr.protocol import bicubic_upscale
 from ppcls_repro.registry import PIPELINES
-from ppcls_repro.utils.images import quantize_uint8
-from ppcls_repro.utils.images import read_image, save_image
+from ppcls_repro.utils.images import quantize_uint8, read_image
+from ppcls_repro.utils.png import PngRowWriter
+
+# Input pixels on each side that MATLAB's bicubic (a 4-tap kernel on upscaling) reaches, plus one for
+# the rounding of the sample positions.
+BICUBIC_CONTEXT = 3
 
 
 @PIPELINES.register
@@ -67,27 +76,68 @@ class SuperResolution(TiledImagePipeline):
 
     def process(self, path: Path, net: Net, out_dir: Path, batch_size: int) -> list[Path]:
         pixels, alpha = read_image(path)
-        result = self.upscale(pixels, net, batch_size)
-        bicubic = quantize_uint8(bicubic_upscale(pixels, self.scale)).astype(np.uint8)
-        if alpha is not None:
-            alpha_up = quantize_uint8(bicubic_upscale(alpha, self.scale)).astype(np.uint8)[:, :, None]
-            result = np.concatenate([result, alpha_up], axis=2)
-            bicubic = np.concatenate([bicubic, alpha_up], axis=2)
+        planes = pixels if alpha is None else np.concatenate([pixels, alpha[:, :, None]], axis=2)
+        height, width, channels = planes.shape
+        s = self.scale
         sr_path, bicubic_path = self.output_paths(path, out_dir)
-        return [save_image(result, sr_path), save_image(bicubic, bicubic_path)]
+        with PngRowWriter(sr_path, width * s, height * s, channels) as sr_png, \
+                PngRowWriter(bicubic_path, width * s, height * s, channels) as bicubic_png:
+            for band in self.bands(height, width):
+                sr_rows, bicubic_rows = zip(*(self.block(planes, t, net, batch_size) for t in band))
+                sr_png.write(np.concatenate(sr_rows, axis=1))
+                bicubic_png.write(np.concatenate(bicubic_rows, axis=1))
+        return [sr_path, bicubic_path]
 
-    def upscale(self, pixels: np.ndarray, net: Net, batch_size: int = 1) -> np.ndarray:
-        """HxWxC uint8 (C = 1 or 3) -> the super-resolved sH x sW x C uint8 image."""
+    def block_plan(self) -> tuple[int, int]:
+        """(block, context) in input pixels: a block's net input is about ``tile_size`` a side."""
+        per_net_pixel = self.scale if self.upsample_input else 1
+        context = -(-self.halo // per_net_pixel) + BICUBIC_CONTEXT  # the net's radius in input pixels
+        return max(16, self.tile_size // per_net_pixel), context
+
+    def net_side(self) -> int:
+        block, context = self.block_plan()
+        return (block + 2 * context) * (self.scale if self.upsample_input else 1)
+
+    def bands(self, height: int, width: int) -> list[list[Tile]]:
+        """The input's blocks, grouped into bands of rows (top to bottom, left to right)."""
+        block, context = self.block_plan() if self.tile_size else (max(height, width), 0)
+        rows: dict[int, list[Tile]] = {}
+        for tile in plan_tiles(height, width, block, context):
+            rows.setdefault(tile.core[0], []).append(tile)
+        return list(rows.values())
+
+    def block(self, planes: np.ndarray, tile: Tile, net: Net, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """One block's super-resolved and bicubic output pixels (uint8; alpha, if any, is bicubic)."""
+        (y0, y1, x0, x1), (ry, ry1, rx, rx1) = tile.core, tile.region
+        part = planes[ry:ry1, rx:rx1]
+        colour = part[:, :, :self.colour_channels(planes)]
+        bicubic = quantize_uint8(bicubic_upscale(part, self.scale)).astype(np.uint8)
+        bicubic = bicubic[:, :, None] if bicubic.ndim == 2 else bicubic
+        result = self.upscale(colour, net, batch_size, tile_size=0)  # a block is already one net input
+        if part.shape[2] > colour.shape[2]:
+            result = np.concatenate([result, bicubic[:, :, -1:]], axis=2)
+        s = self.scale
+        crop = (slice((y0 - ry) * s, (y1 - ry) * s), slice((x0 - rx) * s, (x1 - rx) * s))
+        return result[crop], bicubic[crop]
+
+    @staticmethod
+    def colour_channels(planes: np.ndarray) -> int:
+        """1 for gray (+ alpha), 3 for RGB (+ alpha)."""
+        return 1 if planes.shape[2] in (1, 2) else 3
+
+    def upscale(self, pixels: np.ndarray, net: Net, batch_size: int = 1, tile_size: int | None = None) -> np.ndarray:
+        """HxWxC uint8 (C = 1 or 3) -> the super-resolved sH x sW x C uint8 image, the net run in
+        tiles of ``tile_size`` (default: the pipeline's)."""
         if pixels.ndim != 3 or pixels.shape[2] not in (1, 3):
             raise ValueError(f"expected HxWx1 or HxWx3 pixels, got shape {pixels.shape}")
         gray = pixels.shape[2] == 1
         if self.net_input == "rgb":
             rgb = np.repeat(pixels, 3, axis=2) if gray else pixels
-            return quantize_uint8(self.run_net(rgb.astype(np.float64), net, batch_size)).astype(np.uint8)
+            return quantize_uint8(self.run_net(rgb.astype(np.float64), net, batch_size, tile_size)).astype(np.uint8)
         if gray:
-            return quantize_uint8(self.run_net(pixels.astype(np.float64), net, batch_size)).astype(np.uint8)
+            return quantize_uint8(self.run_net(pixels.astype(np.float64), net, batch_size, tile_size)).astype(np.uint8)
         ycbcr = quantize_uint8(rgb2ycbcr(pixels))  # MATLAB rounds rgb2ycbcr of a uint8 image
-        y = quantize_uint8(self.run_net(ycbcr[:, :, :1], net, batch_size))
+        y = quantize_uint8(self.run_net(ycbcr[:, :, :1], net, batch_size, tile_size))
         cbcr = bicubic_upscale(ycbcr[:, :, 1:], self.scale)
         return quantize_uint8(ycbcr2rgb(np.concatenate([y, cbcr], axis=2))).astype(np.uint8)
 
@@ -99,11 +149,12 @@ class SuperResolution(TiledImagePipeline):
         low, high = self.value_range
         return (low + (high - low) * planes.transpose(2, 0, 1) / 255.0).astype(np.float32)
 
-    def run_net(self, planes: np.ndarray, net: Net, batch_size: int = 1) -> np.ndarray:
+    def run_net(self, planes: np.ndarray, net: Net, batch_size: int = 1, tile_size: int | None = None) -> np.ndarray:
         """HxWxC in [0, 255] through the net, tiled; returns sH x sW x C in [0, 255] (unrounded)."""
         x = self.net_array(planes)
         out_scale = 1 if self.upsample_input else self.scale
-        out = run_tiled(lambda batch: net([batch])[0], x, self.tile_size, self.halo, out_scale, batch_size)
+        tile = self.tile_size if tile_size is None else tile_size
+        out = run_tiled(lambda batch: net([batch])[0], x, tile, self.halo, out_scale, batch_size)
         low, high = self.value_range
         return (out.astype(np.float64).transpose(1, 2, 0) - low) / (high - low) * 255.0
 

@@ -228,3 +228,62 @@ def test_the_scale_the_model_was_exported_with_cannot_be_overridden(exported, tm
     with pytest.raises(ConfigError, match=r"^--option scale: set by the model at export \(3\); an exported model"):
         load_deployment(exported, {"scale": 5})
     assert load_deployment(exported, {"tile_size": 64}).pipeline.tile_size == 64  # an option stays an option
+
+
+def box3_net(inputs):
+    return [box3(inputs[0])]
+
+
+def box3_upscaling_net(inputs):
+    """A net that upscales itself (as FSRCNN): box3, then nearest x3; receptive radius 1 LR pixel."""
+    return [box3(inputs[0]).repeat(3, axis=2).repeat(3, axis=3)]
+
+
+def stream(pipeline, pixels, net, folder):
+    """``process`` on an image file; the written SR and bicubic PNGs as arrays."""
+    folder.mkdir(exist_ok=True)
+    Image.fromarray(pixels.squeeze()).save(folder / "in.png")
+    paths = pipeline.process(folder / "in.png", net, folder, batch_size=1)
+    return [np.asarray(Image.open(p)) for p in paths]
+
+
+@pytest.mark.parametrize("upsample_input, net", [(True, box3_net), (False, box3_upscaling_net)])
+@pytest.mark.parametrize("image", ["rgb", "gray", "rgba"])
+def test_block_streamed_output_equals_the_whole_image_run(tmp_path, upsample_input, net, image):
+    pixels = {"rgb": photo(size=(70, 53)), "gray": photo("camera", (70, 53)),
+              "rgba": np.dstack([photo(size=(70, 53)), photo("camera", (70, 53))])}[image]
+    settings = dict(scale=3, net_input="y_bt601", upsample_input=upsample_input, halo=1)
+    whole = stream(SuperResolution(**settings, tile_size=0), pixels, net, tmp_path / "whole")
+    # blocks of 16 input pixels (5 x 4 of them), whose net input is about tile_size a side
+    blocks = SuperResolution(**settings, tile_size=48 if upsample_input else 16)
+    assert sum(len(band) for band in blocks.bands(70, 53)) == 20
+    streamed = stream(blocks, pixels, net, tmp_path / "streamed")
+    for a, b in zip(whole, streamed):
+        assert a.shape == b.shape == (210, 159) + a.shape[2:]
+        np.testing.assert_array_equal(a, b)
+
+
+def test_blocks_without_their_context_would_differ(tmp_path, monkeypatch):
+    import ppcls_repro.papers.sr.deploy as sr_deploy
+
+    pixels = photo(size=(70, 53))
+    settings = dict(scale=3, net_input="y_bt601", upsample_input=True, halo=0)
+    whole = stream(SuperResolution(**settings, tile_size=0), pixels, box3_net, tmp_path / "whole")
+    monkeypatch.setattr(sr_deploy, "BICUBIC_CONTEXT", 0)
+    cut = stream(SuperResolution(**settings, tile_size=48), pixels, box3_net, tmp_path / "cut")
+    assert np.abs(whole[0].astype(int) - cut[0]).max() > 3  # seams: the equality test above can fail
+
+
+def test_streamed_inference_memory_stays_bounded(tmp_path):
+    import tracemalloc
+
+    pixels = photo(size=(300, 300))
+    peaks = {}
+    for tile_size in (0, 96):
+        tracemalloc.start()
+        stream(SuperResolution(scale=3, net_input="y_bt601", upsample_input=True, halo=1, tile_size=tile_size),
+               pixels, box3_net, tmp_path / str(tile_size))
+        peaks[tile_size] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    # whole image: several float64 copies of the 900x900x3 output; blocks: the uint8 input, one band
+    assert peaks[0] > 40e6 and peaks[96] < 12e6, peaks
