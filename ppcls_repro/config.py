@@ -70,6 +70,9 @@ class GlobalConfig:
     # A training refuses an output_dir holding another run's files (config, checkpoints, metrics),
     # unless it resumes a checkpoint of that folder; true writes over them.
     overwrite: bool = False
+    # Where tools/export_model.py writes the inference model (PaddleClas's key); null: Export.save_dir,
+    # else <output_dir>/inference. --save_dir on the command line wins over both.
+    save_inference_dir: str | None = None
 
 
 @dataclasses.dataclass

@@ -12,8 +12,8 @@ from ppcls_repro.utils.logger import setup_logging
 
 def main() -> None:
     parser = config_parser(__doc__)
-    parser.add_argument("--save_dir", default=None, help="output folder (default: Export.save_dir, "
-                        "else <Global.output_dir>/inference)")
+    parser.add_argument("--save_dir", default=None, help="output folder (default: Global.save_inference_dir, "
+                        "else Export.save_dir, else <Global.output_dir>/inference)")
     args = parser.parse_args()
     setup_logging()
     result = export_model(load_config(args.config, args.override), args.save_dir)

@@ -80,7 +80,9 @@ def export_spec_of(net: paddle.nn.Layer, cfg: dict[str, Any]) -> ExportSpec:
 
 
 def save_dir_of(cfg: dict[str, Any]) -> Path:
-    return Path(cfg.get("Export", {}).get("save_dir") or Path(cfg["Global"]["output_dir"]) / "inference")
+    """``Global.save_inference_dir``, else ``Export.save_dir``, else ``<Global.output_dir>/inference``."""
+    return Path(cfg["Global"].get("save_inference_dir") or cfg.get("Export", {}).get("save_dir")
+                or Path(cfg["Global"]["output_dir"]) / "inference")
 
 
 def export_model(cfg: dict[str, Any], save_dir: str | Path | None = None) -> ExportResult:

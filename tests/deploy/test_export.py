@@ -26,6 +26,13 @@ def srcnn_cfg(tmp_path: Path, *extra: str) -> dict:
                                f"Global.pretrained_model={weights}", *extra])
 
 
+def test_save_inference_dir_as_in_paddleclas_wins_over_export_save_dir(tmp_path):
+    base = ["Global.output_dir=out/run", "Export.save_dir=out/export"]
+    assert save_dir_of(load_config(SRCNN, ["Global.output_dir=out/run"])) == Path("out/run/inference")
+    assert save_dir_of(load_config(SRCNN, base)) == Path("out/export")
+    assert save_dir_of(load_config(SRCNN, [*base, "Global.save_inference_dir=deploy/srcnn"])) == Path("deploy/srcnn")
+
+
 def test_export_writes_static_model_and_pipeline(tmp_path):
     cfg = srcnn_cfg(tmp_path)
     result = export_model(cfg)
