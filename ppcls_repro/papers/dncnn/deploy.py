@@ -9,9 +9,15 @@ as in training, writes the noisy image too and logs the PSNR of both against the
 A gray network (the paper's) denoises a gray image directly and a colour image channel by channel
 (R, G, B independently); a colour network (``channels: 3``) takes RGB. Alpha is kept unchanged.
 Each input writes ``<stem>_denoised.png`` (and ``<stem>_noisy.png`` with ``add_noise``).
+
+Memory stays bounded for any image size: the image is denoised in blocks (each with the net's
+receptive radius around it), the demo noise is drawn row band by row band (the same numbers as one
+whole-image draw) and the PNGs are written band by band; the result equals a whole-image run.
 """
 from __future__ import annotations
 
+import contextlib
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +25,28 @@ import numpy as np
 
 from ppcls_repro.deploy.pipeline import Net, TiledImagePipeline
 from ppcls_repro.deploy.predictor import ModelDirError
-from ppcls_repro.deploy.tiling import run_tiled
-from ppcls_repro.metrics.image import psnr
+from ppcls_repro.deploy.tiling import Tile, plan_tiles, run_tiled
 from ppcls_repro.registry import PIPELINES
-from ppcls_repro.utils.images import quantize_uint8
-from ppcls_repro.utils.images import read_image, save_image
+from ppcls_repro.utils.images import quantize_uint8, read_image
 from ppcls_repro.utils.logger import get_logger
+from ppcls_repro.utils.png import PngRowWriter
+
+
+class NoiseRows:
+    """Rows of ``default_rng(seed).standard_normal((height, width, channels))`` drawn only as far as
+    asked: ``take(a, b)`` with non-decreasing ``a`` (rows before ``a`` are dropped)."""
+
+    def __init__(self, seed: int, width: int, channels: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.start = 0
+        self.rows = np.empty((0, width, channels))
+
+    def take(self, a: int, b: int) -> np.ndarray:
+        end = self.start + len(self.rows)
+        if b > end:  # a Generator's draws continue one stream: chunks equal one large draw
+            self.rows = np.concatenate([self.rows, self.rng.standard_normal((b - end, *self.rows.shape[1:]))])
+        self.rows, self.start = self.rows[a - self.start:], a
+        return self.rows[:b - a]
 
 
 @PIPELINES.register
@@ -62,19 +84,43 @@ class Denoise(TiledImagePipeline):
 
     def process(self, path: Path, net: Net, out_dir: Path, batch_size: int) -> list[Path]:
         pixels, alpha = read_image(path)
-        noisy = self.noisy_input(pixels)
-        result = quantize_uint8(self.denoise(noisy, net, batch_size)).astype(np.uint8)
-        outputs = [result]
+        height, width, channels = pixels.shape
+        noise = NoiseRows(self.noise_seed, width, channels) if self.add_noise else None
+        squared_errors = {"noisy": 0.0, "denoised": 0.0}
+        paths = self.output_paths(path, out_dir)
+        with contextlib.ExitStack() as stack:
+            pngs = [stack.enter_context(PngRowWriter(p, width, height, channels + (alpha is not None))) for p in paths]
+            for band in self.bands(height, width):
+                (y0, y1), (ry0, ry1) = band[0].core[:2], band[0].region[:2]
+                noisy = pixels[ry0:ry1].astype(np.float64)
+                if noise is not None:
+                    noisy = noisy + self.add_noise * noise.take(ry0, ry1)  # unclipped, as in training
+                denoised = np.concatenate([self.block(noisy, t, net, batch_size) for t in band], axis=1)
+                core = noisy[y0 - ry0:y1 - ry0]
+                clean = pixels[y0:y1].astype(np.float64)
+                squared_errors["noisy"] += float(((core - clean) ** 2).sum())
+                squared_errors["denoised"] += float(((denoised - clean) ** 2).sum())
+                bands = [denoised.astype(np.uint8)] + ([quantize_uint8(core).astype(np.uint8)] if noise else [])
+                for png, rows in zip(pngs, bands):
+                    png.write(rows if alpha is None else np.concatenate([rows, alpha[y0:y1, :, None]], axis=2))
         if self.add_noise:
-            outputs.append(quantize_uint8(noisy).astype(np.uint8))
-            get_logger().info(f"{path.name}: PSNR vs the original: noisy {psnr(noisy, pixels):.2f} dB "
-                              f"(sigma {self.add_noise:g}), denoised {psnr(result, pixels):.2f} dB")
-        written = []
-        for image, out_path in zip(outputs, self.output_paths(path, out_dir)):
-            if alpha is not None:
-                image = np.concatenate([image, alpha[:, :, None]], axis=2)
-            written.append(save_image(image, out_path))
-        return written
+            count = pixels.size
+            get_logger().info(f"{path.name}: PSNR vs the original: noisy {_psnr(squared_errors['noisy'], count):.2f} dB "
+                              f"(sigma {self.add_noise:g}), denoised {_psnr(squared_errors['denoised'], count):.2f} dB")
+        return paths
+
+    def bands(self, height: int, width: int) -> list[list[Tile]]:
+        """Blocks of ``tile_size`` (the whole image when 0) with the net's halo, in bands of rows."""
+        rows: dict[int, list[Tile]] = {}
+        for tile in plan_tiles(height, width, self.tile_size or max(height, width), self.halo):
+            rows.setdefault(tile.core[0], []).append(tile)
+        return list(rows.values())
+
+    def block(self, noisy_band: np.ndarray, tile: Tile, net: Net, batch_size: int) -> np.ndarray:
+        """One block of the band, denoised and rounded to uint8 values (float64)."""
+        (y0, y1, x0, x1), (ry0, _, rx0, rx1) = tile.core, tile.region
+        out = quantize_uint8(self.denoise(noisy_band[:, rx0:rx1], net, batch_size, tile_size=0))
+        return out[y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0]
 
     def noisy_input(self, pixels: np.ndarray) -> np.ndarray:
         """The image as float64 [0, 255], with the demo noise added (unclipped) when asked."""
@@ -84,21 +130,23 @@ class Denoise(TiledImagePipeline):
             image = image + self.add_noise * rng.standard_normal(image.shape)
         return image
 
-    def denoise(self, image: np.ndarray, net: Net, batch_size: int = 1) -> np.ndarray:
-        """HxWxC (C = 1 or 3) in [0, 255] -> the denoised HxWxC in [0, 255], unrounded."""
+    def denoise(self, image: np.ndarray, net: Net, batch_size: int = 1, tile_size: int | None = None) -> np.ndarray:
+        """HxWxC (C = 1 or 3) in [0, 255] -> the denoised HxWxC in [0, 255], unrounded; the net runs
+        in tiles of ``tile_size`` (default: the pipeline's)."""
         if image.ndim != 3 or image.shape[2] not in (1, 3):
             raise ValueError(f"expected HxWx1 or HxWx3 pixels, got shape {image.shape}")
         if self.channels == 3:
             rgb = np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image
-            return self.run_net(rgb, net, batch_size)
-        planes = [self.run_net(image[:, :, c:c + 1], net, batch_size) for c in range(image.shape[2])]
+            return self.run_net(rgb, net, batch_size, tile_size)
+        planes = [self.run_net(image[:, :, c:c + 1], net, batch_size, tile_size) for c in range(image.shape[2])]
         return np.concatenate(planes, axis=2)
 
-    def run_net(self, planes: np.ndarray, net: Net, batch_size: int = 1) -> np.ndarray:
+    def run_net(self, planes: np.ndarray, net: Net, batch_size: int = 1, tile_size: int | None = None) -> np.ndarray:
         """HxWxC in [0, 255] through the net, tiled; returns HxWxC in [0, 255]."""
         low, high = self.value_range
         x = (low + (high - low) * planes.transpose(2, 0, 1) / 255.0).astype(np.float32)
-        out = run_tiled(lambda batch: net([batch])[0], x, self.tile_size, self.halo, 1, batch_size)
+        tile = self.tile_size if tile_size is None else tile_size
+        out = run_tiled(lambda batch: net([batch])[0], x, tile, self.halo, 1, batch_size)
         return (out.astype(np.float64).transpose(1, 2, 0) - low) / (high - low) * 255.0
 
     def network_inputs(self, path: Path) -> list[np.ndarray]:
@@ -110,3 +158,8 @@ class Denoise(TiledImagePipeline):
         low, high = self.value_range
         x = (low + (high - low) * x).astype(np.float32)
         return [self.one_tile(x)[None]]
+
+
+def _psnr(squared_error_sum: float, count: int) -> float:
+    """``metrics.image.psnr`` from a sum of squared errors over ``count`` values ([0, 255])."""
+    return math.inf if squared_error_sum == 0 else 10.0 * math.log10(255.0**2 * count / squared_error_sum)

@@ -83,3 +83,45 @@ def test_exported_dncnn_denoises_through_paddle_inference(tiny_images, tmp_path)
     with pytest.raises(ModelDirError, match="trained for sigma 25"):
         infer(InferOptions(model_dir=tmp_path / "inference", input=photo_path, output=tmp_path / "x",
                            pipeline_options={"sigma": 50.0}))
+
+
+def box3_net(arrays):
+    """A 3x3 mean with zero padding (receptive radius 1): exact, so blocks can be compared bitwise."""
+    batch = arrays[0]
+    padded = np.pad(batch, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    h, w = batch.shape[2:]
+    return [sum(padded[:, :, i:i + h, j:j + w] for i in range(3) for j in range(3)) / 9.0]
+
+
+def test_noise_rows_equal_one_whole_image_draw():
+    from ppcls_repro.papers.dncnn.deploy import NoiseRows
+
+    whole = np.random.default_rng(4).standard_normal((30, 7, 3))
+    rows = NoiseRows(4, 7, 3)
+    for a, b in [(0, 12), (8, 22), (18, 30)]:  # overlapping bands, as blocks with a halo ask
+        np.testing.assert_array_equal(rows.take(a, b), whole[a:b])
+
+
+def test_block_streamed_denoising_equals_the_whole_image_run(tiny_images, tmp_path, caplog, monkeypatch):
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("ppcls_repro"), "propagate", True)
+    source = sorted(tiny_images.iterdir())[0]
+    rgb = np.asarray(Image.open(source).convert("RGB"))
+    alpha = np.arange(rgb.shape[0] * rgb.shape[1], dtype=np.uint8).reshape(rgb.shape[:2])
+    Image.fromarray(np.dstack([rgb, alpha])).save(tmp_path / "in.png")
+    results, logs = {}, {}
+    for tile_size in (0, 16):  # 66x60 in blocks of 16: 5 x 4 of them
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="ppcls_repro"):
+            paths = Denoise(channels=1, halo=1, add_noise=25, tile_size=tile_size).process(
+                tmp_path / "in.png", box3_net, tmp_path / str(tile_size), 1)
+        results[tile_size] = [np.asarray(Image.open(p)) for p in paths]
+        logs[tile_size] = [r.getMessage() for r in caplog.records if "PSNR" in r.getMessage()]
+    for whole, streamed in zip(results[0], results[16]):
+        assert whole.shape == (66, 60, 4)
+        np.testing.assert_array_equal(whole, streamed)
+    np.testing.assert_array_equal(results[16][0][:, :, 3], alpha)
+    expected_noisy = rgb + 25 * np.random.default_rng(0).standard_normal(rgb.shape)
+    np.testing.assert_array_equal(results[16][1][:, :, :3], np.floor(np.clip(expected_noisy, 0, 255) + 0.5))
+    assert logs[0] == logs[16] and len(logs[0]) == 1
