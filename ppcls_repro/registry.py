@@ -110,10 +110,33 @@ class AtLeast:
     """Bound of an ``Annotated`` hint: the config value must be at least ``least`` (see ``Positive``)."""
     least: float
 
+    def admits(self, value: float) -> bool:
+        return value >= self.least
+
+    def __str__(self) -> str:
+        return f">= {self.least:g}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Above:
+    """Bound of an ``Annotated`` hint: the config value must be greater than ``bound``."""
+    bound: float
+
+    def admits(self, value: float) -> bool:
+        return value > self.bound
+
+    def __str__(self) -> str:
+        return f"> {self.bound:g}"
+
+
+_BOUNDS = (AtLeast, Above)
 
 # A size, count, stride or factor: an int >= 1, checked with the config (0 would fail deep in Paddle,
 # or build something silently empty).
 Positive = Annotated[int, AtLeast(1)]
+
+# A learning rate: a float > 0 (a negative one would train by gradient ascent without a word).
+PositiveFloat = Annotated[float, Above(0)]
 
 
 def _type_hints(target: Callable[..., Any]) -> dict[str, Any]:
@@ -131,8 +154,8 @@ def matches_type(value: Any, hint: Any) -> bool:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin is Annotated:
-        bounds = [m.least for m in hint.__metadata__ if isinstance(m, AtLeast)]
-        return matches_type(value, args[0]) and all(value >= least for least in bounds)
+        bounds = [m for m in hint.__metadata__ if isinstance(m, _BOUNDS)]
+        return matches_type(value, args[0]) and all(m.admits(value) for m in bounds)
     if origin in (typing.Union, types.UnionType):
         return any(matches_type(value, a) for a in args)
     if origin is typing.Literal:
@@ -164,7 +187,7 @@ def type_name(hint: Any) -> str:
     """A hint as a config user reads it: ``int >= 1``, ``list[int >= 1]``, ``int >= 1 | None``."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is Annotated:
-        bounds = [f" >= {m.least:g}" for m in hint.__metadata__ if isinstance(m, AtLeast)]
+        bounds = [f" {m}" for m in hint.__metadata__ if isinstance(m, _BOUNDS)]
         return type_name(args[0]) + "".join(bounds)
     if origin in (typing.Union, types.UnionType):
         return " | ".join(type_name(a) for a in args)

@@ -115,6 +115,8 @@ def test_train_and_eval_cut_from_one_pool_must_agree():
     ("Arch.channels=[64, 0]", r"^Arch.channels: expected tuple\[int >= 1, int >= 1\], got list \[64, 0\]$"),
     ("Arch.kernel_sizes=[9, 0, 5]", r"^Arch.kernel_sizes: expected tuple\[int >= 1, int >= 1, int >= 1\]"),
     ("DataLoader.Train.dataset.stride=0", r"^DataLoader.Train.dataset.stride: expected int >= 1, got int 0$"),
+    ("Optimizer.lr.learning_rate=-0.001", r"^Optimizer.lr.learning_rate: expected float > 0, got float -0.001$"),
+    ("Optimizer.lr.learning_rate=0", r"^Optimizer.lr.learning_rate: expected float > 0, got int 0$"),
 ])
 def test_values_that_would_only_fail_later_are_refused_with_the_config(override, message):
     with pytest.raises(ConfigError, match=message):
@@ -129,3 +131,12 @@ def test_sizes_of_zero_are_refused_with_the_config_for_every_paper():
         load_config(REPO / "configs" / "dncnn_s25.yaml", ["DataLoader.Train.dataset.stride=0"])
     with pytest.raises(ConfigError, match=r"^Arch.generator.hidden: expected tuple\[int >= 1, \.\.\.\]"):
         load_config(REPO / "configs" / "gan_mnist.yaml", ["Arch.generator.hidden=[1200, 0]"])
+
+
+@pytest.mark.parametrize("config, key", [("resnet20_cifar10.yaml", "Optimizer.lr"),  # Piecewise
+                                         ("resnet20_mnist.yaml", "Optimizer.lr"),  # Cosine
+                                         ("gan_mnist.yaml", "Optimizer.generator.lr")])  # ExponentialDecay
+def test_a_negative_learning_rate_is_refused_for_every_schedule(config, key):
+    """Was gradient ascent without a word."""
+    with pytest.raises(ConfigError, match=rf"^{key}.learning_rate: expected float > 0, got float -0.1$"):
+        load_config(REPO / "configs" / config, [f"{key}.learning_rate=-0.1"])

@@ -2,7 +2,7 @@ from typing import Literal
 
 import pytest
 
-from ppcls_repro.registry import ConfigError, Registry, matches_type
+from ppcls_repro.registry import ConfigError, Positive, PositiveFloat, Registry, matches_type, type_name
 
 
 def make_registry() -> Registry:
@@ -70,3 +70,10 @@ def test_with_defaults_fills_what_the_node_leaves_out():
     assert reg.with_defaults({"name": "Thing", "a": 1, "c": "y"}, "Part") == {"a": 1, "b": 2, "c": "y"}
     with pytest.raises(ConfigError, match="^Part.name: unknown thing 'Thin'"):
         reg.with_defaults({"name": "Thin"}, "Part")
+
+
+def test_bounds_are_checked_and_named():
+    assert matches_type(1, Positive) and not matches_type(0, Positive)
+    assert matches_type(1e-9, PositiveFloat) and not matches_type(0.0, PositiveFloat)
+    assert not matches_type(-1, PositiveFloat) and not matches_type("0.1", PositiveFloat)
+    assert (type_name(Positive), type_name(PositiveFloat)) == ("int >= 1", "float > 0")

@@ -194,6 +194,8 @@ def run_inference(deployment: Deployment, net: Net, inputs: list[Path], out_dir:
 
     log = get_logger()
     report = InferReport()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DataError(f"{out_dir}: --output is a file; it must name a folder for the outputs")
     out_dir.mkdir(parents=True, exist_ok=True)
     claimed: dict[Path, Path] = {}  # output file -> the input that wrote it in this run
     sources = {p.resolve() for p in inputs}

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import paddle
 from paddle.optimizer import lr as lr_lib
 
-from ppcls_repro.registry import LR_SCHEDULERS, OPTIMIZERS, ConfigError
+from ppcls_repro.registry import LR_SCHEDULERS, OPTIMIZERS, ConfigError, PositiveFloat
 
 
 @OPTIMIZERS.register
@@ -47,7 +47,7 @@ def Adam(parameters: list, learning_rate: Any, beta1: float = 0.9, beta2: float 
 
 
 @LR_SCHEDULERS.register
-def Constant(learning_rate: float, steps_per_epoch: int, epochs: int) -> lr_lib.LRScheduler:
+def Constant(learning_rate: PositiveFloat, steps_per_epoch: int, epochs: int) -> lr_lib.LRScheduler:
     """A fixed learning rate.
 
     Args:
@@ -57,7 +57,7 @@ def Constant(learning_rate: float, steps_per_epoch: int, epochs: int) -> lr_lib.
 
 
 @LR_SCHEDULERS.register
-def Piecewise(learning_rate: float, steps_per_epoch: int, epochs: int,
+def Piecewise(learning_rate: PositiveFloat, steps_per_epoch: int, epochs: int,
               decay_epochs: list[float] | None = None, decay_iters: list[int] | None = None,
               gamma: float = 0.1, warmup_iters: int = 0, warmup_lr: float = 0.0,
               warmup_mode: Literal["linear", "constant"] = "linear") -> lr_lib.LRScheduler:
@@ -93,7 +93,7 @@ def Piecewise(learning_rate: float, steps_per_epoch: int, epochs: int,
 
 
 @LR_SCHEDULERS.register
-def Cosine(learning_rate: float, steps_per_epoch: int, epochs: int, eta_min: float = 0.0,
+def Cosine(learning_rate: PositiveFloat, steps_per_epoch: int, epochs: int, eta_min: float = 0.0,
            warmup_iters: int = 0, warmup_lr: float = 0.0) -> lr_lib.LRScheduler:
     """Cosine annealing over the whole run.
 

@@ -40,13 +40,13 @@ from paddle.optimizer import lr as lr_lib
 from ppcls_repro.engine.checkpoint import optimizer_state, set_optimizer_state, set_weights_strict
 from ppcls_repro.engine.optim import build_optimizer, validate_optimizer_node
 from ppcls_repro.papers.gan.model import GANPair
-from ppcls_repro.registry import LR_SCHEDULERS, MODELS, STEPS, ConfigError
+from ppcls_repro.registry import LR_SCHEDULERS, MODELS, STEPS, ConfigError, PositiveFloat
 
 NETS = ("generator", "discriminator")
 
 
 @LR_SCHEDULERS.register
-def ExponentialDecay(learning_rate: float, steps_per_epoch: int, epochs: int, decay_factor: float = 1.000004,
+def ExponentialDecay(learning_rate: PositiveFloat, steps_per_epoch: int, epochs: int, decay_factor: float = 1.000004,
                      min_lr: float = 1e-6) -> lr_lib.LRScheduler:
     """lr / decay_factor^t after t updates, never below ``min_lr`` (pylearn2's ``ExponentialDecay``).
 

@@ -95,6 +95,14 @@ def _cut_all(files: list[Path], settings: dict) -> dict[str, np.ndarray]:
     return {"input": np.concatenate(inputs), "label": np.concatenate(labels)}
 
 
+def check_scorable(path: Path, shape: tuple[int, ...], scale: int) -> None:
+    """Refuse an image that leaves nothing to score once modcropped and shaved by ``scale`` on each side."""
+    least = 3 * scale  # modcrop keeps multiples of scale; the shave then takes 2 * scale
+    if min(shape[:2]) < least:
+        raise DataError(f"{path}: image {shape[1]}x{shape[0]} is too small to score at x{scale} "
+                        f"(at least {least}x{least}: {scale} pixels are shaved from each border)")
+
+
 @DATASETS.register
 class SRImageFolder(Dataset):
     """Whole images for SR evaluation (Set5 by default): bicubic input and HR target on Y.
@@ -116,6 +124,7 @@ class SRImageFolder(Dataset):
 
     def _load(self, path: Path) -> dict[str, np.ndarray | str]:
         image = load_as_matlab(path)  # a gray file is its own Y, as in the authors' demo_SR.m
+        check_scorable(path, image.shape, self.scale)
         hr, lr_up = make_sr_pair(image, self.scale)
         rgb = image if image.ndim == 3 else np.repeat(image[:, :, None], 3, axis=2)  # gray: Cb = Cr = 128
         cbcr = rgb2ycbcr(modcrop(rgb, self.scale))[:, :, 1:]

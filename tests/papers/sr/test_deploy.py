@@ -221,6 +221,12 @@ def test_inference_never_writes_over_an_input_or_an_earlier_result(exported, tmp
     assert not run_inference(deployment, net, [images / "bird.png"], out, overwrite=True).failed
 
 
+def test_an_output_that_is_a_file_is_named_as_such(exported, tmp_path):
+    Image.fromarray(photo("camera", (20, 24))).save(tmp_path / "bird.png")
+    with pytest.raises(DataError, match=r"bird.png: --output is a file; it must name a folder"):
+        run_inference(load_deployment(exported), Predictor(exported), [tmp_path / "bird.png"], tmp_path / "bird.png")
+
+
 def test_the_scale_the_model_was_exported_with_cannot_be_overridden(exported, tmp_path):
     """--option scale=5 on an x3 model wrote a x5 image; the keys the model and its data set are fixed."""
     meta = json.loads((exported / "pipeline.json").read_text())
