@@ -32,6 +32,7 @@ from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_load
 from ppcls_repro.engine.trainer import write_json
 from ppcls_repro.registry import DATASETS, ConfigError
 from ppcls_repro.utils.errors import DataError
+from ppcls_repro.utils.logger import get_logger
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,16 @@ def resolve_sets(cfg: dict[str, Any], folders: dict[str, str]) -> dict[str, Test
     return sets
 
 
+def _warn_unscored_eval_root(cfg: dict[str, Any], node: dict[str, Any]) -> None:
+    """The Test sets are scored, not the Eval set: say so when the Eval root is none of theirs (a
+    validation folder of one's own, or ``-o DataLoader.Eval.dataset.root=...`` meant for scoring)."""
+    roots = {str(Path(entry["root"])) for entry in cfg["Test"].values()}
+    if "root" in node and str(Path(node["root"])) not in roots:
+        get_logger().warning(
+            f"DataLoader.Eval.dataset.root {node['root']} (the validation set) is not scored: the evaluation "
+            f"scores the Test sets ({', '.join(cfg['Test'])}); to score that folder, pass --set NAME={node['root']}")
+
+
 def _read_as(node: dict[str, Any], params: Any, root: str, manifest: str | None,
              download: bool | None) -> dict[str, Any]:
     """The Eval dataset node reading ``root`` (verified by ``manifest``; ``download`` None keeps the
@@ -125,6 +136,8 @@ def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None,
     if save_images is not None and not isinstance(evaluator, PerImageEvaluator):
         raise ConfigError(f"--save_images: {type(evaluator).__name__} (Metric.name) makes no images to save")
     log = start_run(g, out / "eval.log")
+    if not folders and "Test" in cfg:
+        _warn_unscored_eval_root(cfg, cfg["DataLoader"]["Eval"]["dataset"])
     net = build_network(cfg, load_weights(g["pretrained_model"]), source=str(g["pretrained_model"]))
     log.info(f"weights: {g['pretrained_model']}")
     results = {}

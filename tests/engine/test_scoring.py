@@ -188,6 +188,20 @@ def test_config_test_sets_are_scored_and_a_missing_one_is_a_marked_row(trained, 
     assert report["ours"] == report["sets"]["mine"]["ours"]
 
 
+def test_an_eval_root_that_no_test_set_reads_is_named_in_a_warning(trained, tmp_path, tiny_images):
+    """``-o DataLoader.Eval.dataset.root=X`` meant for scoring X was ignored without a word."""
+    shutil.copytree(tiny_images, tmp_path / "val")
+    cfg = load_config(SRCNN, [*trained, f"DataLoader.Eval.dataset.root={tmp_path / 'val'}",
+                              _test_sets({"mine": {"root": str(tiny_images)}})])
+    evaluate(cfg)
+    log = (tmp_path / "run" / "eval" / "eval.log").read_text()
+    assert f"DataLoader.Eval.dataset.root {tmp_path / 'val'} (the validation set) is not scored" in log
+    assert f"pass --set NAME={tmp_path / 'val'}" in log
+    (tmp_path / "run" / "eval" / "eval.log").unlink()
+    evaluate(load_config(SRCNN, [*trained, _test_sets({"mine": {"root": str(tiny_images)}})]))  # Eval root = mine
+    assert "is not scored" not in (tmp_path / "run" / "eval" / "eval.log").read_text()
+
+
 def test_when_no_test_set_is_here_the_evaluation_fails_in_one_line(trained, tmp_path):
     cfg = load_config(SRCNN, [*trained, _test_sets({"A": {"root": str(tmp_path / "a")},
                                                     "B": {"root": str(tmp_path / "b")}})])
