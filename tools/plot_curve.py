@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from ppcls_repro.cli import run
-from ppcls_repro.engine.curves import epoch_reaching, log_fit, plot, read_csv_series, read_eval_series
+from ppcls_repro.engine.curves import append_stage, epoch_reaching, log_fit, plot, read_csv_series, read_eval_series
 from ppcls_repro.registry import ConfigError
 
 
@@ -22,6 +22,9 @@ def _pair(text: str, flag: str) -> tuple[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--log", action="append", required=True, help="train.log (repeat for a resumed run, in order)")
+    parser.add_argument("--stage", action="append", default=[], metavar="LOG",
+                        help="train.log of a later stage started from the run's final weights, its epochs counted "
+                             "from 1 again (repeat: in order; a resumed stage joins as LOG1,LOG2)")
     parser.add_argument("--metric", required=True, help="a key of the [Eval] lines, e.g. psnr or parzen_ll")
     parser.add_argument("--samples_per_epoch", type=int, required=True, help="training samples per epoch")
     parser.add_argument("--csv", action="append", default=[], metavar="LABEL=FILE",
@@ -36,6 +39,8 @@ def main() -> None:
     parser.add_argument("--output", required=True, help="the PNG to write")
     args = parser.parse_args()
     series = [read_eval_series([Path(p) for p in args.log], args.metric)]
+    for logs in args.stage:
+        series[0] = append_stage(series[0], read_eval_series([Path(p) for p in logs.split(",")], args.metric))
     for item in args.csv:
         label, _, path = item.partition("=")
         series.append(read_csv_series(Path(path), label))

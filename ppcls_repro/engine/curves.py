@@ -2,7 +2,8 @@
 paper's number, a reference level and the paper's budget marked (``tools/plot_curve.py``).
 
 A curve is read from the ``[Eval][Epoch N] key: value, ...`` lines the loop writes (several logs
-join in order: a run resumed across sessions); extra points (e.g. a slower, more exact evaluation of
+join in order: a run resumed across sessions; a later stage, begun from the final weights with its
+epochs counted afresh, follows the last epoch); extra points (e.g. a slower, more exact evaluation of
 some epochs) come from a CSV of ``epoch,value`` rows. Samples seen = epoch x samples per epoch.
 """
 from __future__ import annotations
@@ -43,6 +44,13 @@ def read_eval_series(logs: list[Path], metric: str) -> Series:
         raise DataError(f"{', '.join(map(str, logs))}: no [Eval] line with '{metric}'")
     epochs = sorted(points)
     return Series(label=metric, epochs=epochs, values=[points[e] for e in epochs])
+
+
+def append_stage(series: Series, stage: Series) -> Series:
+    """A later training stage that started from ``series``' final weights (its epochs count from 1
+    again, e.g. SRCNN's stage 2), placed after the last epoch of ``series``."""
+    offset = series.epochs[-1]
+    return Series(series.label, series.epochs + [offset + e for e in stage.epochs], series.values + stage.values)
 
 
 def read_csv_series(path: Path, label: str) -> Series:

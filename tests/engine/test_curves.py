@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ppcls_repro.engine.curves import Series, epoch_reaching, log_fit, plot, read_csv_series, read_eval_series
+from ppcls_repro.engine.curves import Series, append_stage, epoch_reaching, log_fit, plot, read_csv_series, read_eval_series
 from ppcls_repro.utils.errors import DataError
 
 LOG = """[2026-12-03 10:00:00] INFO: [Train][Epoch 5/10][Iter 500/500] lr: 1e-2, d_loss: 0.6
@@ -21,6 +21,12 @@ def test_eval_lines_of_several_logs_join_in_order(tmp_path):
     assert series.epochs == [5, 10, 15] and series.values == [150.5, 161.0, 170.0]  # the resumed log wins
     with pytest.raises(DataError, match="no \\[Eval\\] line with 'psnr'"):
         read_eval_series([tmp_path / "a.log"], "psnr")
+
+
+def test_a_later_stage_follows_the_last_epoch():
+    first = Series("psnr", [5, 250], [32.0, 32.3])
+    joined = append_stage(first, Series("psnr", [5, 240], [32.31, 32.38]))
+    assert joined.epochs == [5, 250, 255, 490] and joined.values == [32.0, 32.3, 32.31, 32.38]
 
 
 def test_csv_points_and_their_errors(tmp_path):
