@@ -14,11 +14,13 @@ FSRCNN speed claim), ``manifests.py`` (T91/Set5 sources).
 
 Deviations (each repeated in its config header): Adam instead of SGD, He init instead of Gaussian 0.001,
 SRCNN's last layer at the full rate, two stages of ~250 epochs (~1.1e7 back-propagations against the
-paper's ~8e8); FSRCNN labels 20/21/24 px where Caffe cropped to 19/19/21, 30 epochs, no General-100.
+paper's ~8e8); FSRCNN labels 20/21/24 px where Caffe cropped to 19/19/21, Adam for 100 epochs at x3 (/10 at 80; the paper's
+Caffe SGD gives no iteration count), no General-100.
 
 Configs: ``srcnn.yaml`` (x3), ``srcnn_x2.yaml``, ``srcnn_x4.yaml`` (not trained yet), ``fsrcnn_x{2,3,4}.yaml``,
 ``fsrcnn_s_x{2,3,4}.yaml``, ``fsrcnn_x3_general100.yaml``.
-Released (``releases/``, Set5): SRCNN x3 32.38 dB; FSRCNN x3 32.59, x2 36.57, x4 30.15; FSRCNN-s x3 32.13,
+Released (``releases/``, Set5): SRCNN x3 32.38 dB; FSRCNN x3 33.03 (100 epochs; 30 epochs: 32.59), x2 36.57, x4 30.15
+(transferred from the 30-epoch x3); FSRCNN-s x3 32.13,
 x2 36.21, x4 29.68 dB.
 
 Authors' weights: ``weights.py`` converts their released MATLAB models (SRCNN ``x2/x3/x4.mat`` of any
