@@ -200,6 +200,14 @@ def test_a_new_run_never_writes_over_another(srcnn_overrides, tmp_path):
     assert run(srcnn_overrides, "Global.epochs=1", "Global.overwrite=true")["epoch"] == 1
 
 
+def test_an_output_dir_that_is_a_file_or_cannot_be_made_is_one_line(srcnn_overrides, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ConfigError, match=r"^Global.output_dir: .*afile is a file, not a folder$"):
+        run(srcnn_overrides, f"Global.output_dir={tmp_path / 'afile'}")
+    with pytest.raises(ConfigError, match=r"^Global.output_dir: cannot create .*afile/run: Not a directory$"):
+        run(srcnn_overrides, f"Global.output_dir={tmp_path / 'afile' / 'run'}")  # was a traceback
+
+
 def test_a_run_that_cannot_start_leaves_the_folder_free(srcnn_overrides, tmp_path):
     missing = f"DataLoader.Train.dataset.root={tmp_path / 'no_such_folder'}"
     with pytest.raises(DataError, match="no_such_folder"):
