@@ -169,14 +169,27 @@ def _check_entry(name: str, tensor: paddle.Tensor, value: Any, source: str) -> N
                               f"{tensor.numpy().tolist()} in the config (e.g. weights trained for another scale)")
 
 
+OPTIMIZER_KIND = "optimizer_kind"  # the class that wrote an optimizer state (Paddle keeps no such record)
+
+
 def optimizer_state(optimizer: paddle.optimizer.Optimizer, model: paddle.nn.Layer) -> dict[str, Any]:
     """The optimizer state with Paddle's generated parameter names (``conv2d_3.w_0``) replaced by
     structural ones (``conv1.weight``), so a checkpoint loads into a model built in any process."""
-    return _rename(optimizer.state_dict(), {p.name: n for n, p in model.named_parameters()})
+    state = _rename(optimizer.state_dict(), {p.name: n for n, p in model.named_parameters()})
+    return {**state, OPTIMIZER_KIND: type(optimizer).__name__}
 
 
 def set_optimizer_state(optimizer: paddle.optimizer.Optimizer, model: paddle.nn.Layer,
-                        state: dict[str, Any]) -> None:
+                        state: dict[str, Any], source: str) -> None:
+    """Load ``state`` (from ``source``, a checkpoint). A state written by another optimizer (Adam's
+    moments where Momentum wants its velocity) is refused in one line: Paddle would only fail at the
+    first step, with an assertion."""
+    state = dict(state)
+    kind = state.pop(OPTIMIZER_KIND, None)  # absent from checkpoints written before it was recorded
+    if kind is not None and kind != type(optimizer).__name__:
+        raise CheckpointError(f"{source}: its optimizer state is {kind}'s, the config builds "
+                              f"{type(optimizer).__name__} (Optimizer.name); resume with the optimizer the run "
+                              "was trained with, or start from its weights with -o Global.pretrained_model=...")
     optimizer.set_state_dict(_rename(state, {n: p.name for n, p in model.named_parameters()}))
 
 

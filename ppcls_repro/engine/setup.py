@@ -13,7 +13,7 @@ from paddle.io import BatchSampler, DataLoader, Dataset
 from ppcls_repro.engine import distributed
 from ppcls_repro.engine.checkpoint import seed_everything
 from ppcls_repro.engine.distributed import ShardedBatchSampler, world_size
-from ppcls_repro.registry import DATASETS, EVALUATORS, STEPS
+from ppcls_repro.registry import DATASETS, EVALUATORS, STEPS, ConfigError
 from ppcls_repro.utils.logger import get_logger, setup_logging
 
 _warned_gpu = False
@@ -23,7 +23,10 @@ def start_run(g: dict[str, Any], log_file: Path | None) -> logging.Logger:
     """How every command begins: logging (to ``log_file`` too, on the main process only), the device
     and its CPU threads, the process group when launched by paddle.distributed, the seeds."""
     main = distributed.is_main_process()
-    log = setup_logging(log_file if main else None)
+    try:
+        log = setup_logging(log_file if main else None)
+    except OSError as err:  # the first file a run writes: an output_dir that cannot be made fails here
+        raise ConfigError(f"Global.output_dir: cannot write {log_file}: {err.strerror}") from None
     log.setLevel(logging.INFO if main else logging.WARNING)
     select_device(g["device"], g["cpu_threads"])
     distributed.init_if_launched()  # a no-op unless started by paddle.distributed.launch

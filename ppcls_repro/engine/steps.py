@@ -134,5 +134,5 @@ class SupervisedStep:
 
     def set_state_dict(self, state: dict[str, Any], weights: dict[str, Any], source: str) -> None:
         self.load_weights(weights, source)
-        set_optimizer_state(self.optimizer, self.model, state["optimizer"])
+        set_optimizer_state(self.optimizer, self.model, state["optimizer"], source)
         self.scheduler.set_state_dict(state["scheduler"])

@@ -158,15 +158,10 @@ RUN_FILES = ("config.yaml", "metrics.json", "latest.pdckpt", "latest.pdparams", 
 
 
 def check_output_dir(g: dict[str, Any]) -> None:
-    """Refuse to write a new run over another one's files (its best model, checkpoints, metrics), and
-    create the folder now: one that cannot be made fails here, not at the first save."""
+    """Refuse to write a new run over another one's files (its best model, checkpoints, metrics)."""
     out = Path(g["output_dir"])
     if out.exists() and not out.is_dir():
         raise ConfigError(f"Global.output_dir: {out} is a file, not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(f"Global.output_dir: cannot create {out}: {err.strerror}") from None
     found = [name for name in RUN_FILES if (out / name).exists()]
     resuming_here = g["checkpoints"] and Path(g["checkpoints"]).resolve().parent == out.resolve()
     if found and not resuming_here and not g["overwrite"]:

@@ -50,7 +50,7 @@ def test_optimizer_state_survives_a_model_built_elsewhere(tmp_path):
     assert any(k.startswith("0.weight_moment1") for k in state)
     model_b, opt_b = make()
     model_b.set_state_dict(model_a.state_dict())
-    set_optimizer_state(opt_b, model_b, state)
+    set_optimizer_state(opt_b, model_b, state, source="opt.pdckpt")
     control, opt_control = make()  # same weights, fresh optimizer: must end elsewhere
     control.set_state_dict(model_a.state_dict())
     for model, opt in ((model_a, opt_a), (model_b, opt_b), (control, opt_control)):
@@ -58,6 +58,18 @@ def test_optimizer_state_survives_a_model_built_elsewhere(tmp_path):
     for wa, wb in zip(model_a.parameters(), model_b.parameters()):
         np.testing.assert_array_equal(wa.numpy(), wb.numpy())
     assert not np.array_equal(control[0].weight.numpy(), model_a[0].weight.numpy())
+
+
+def test_a_checkpoint_of_another_optimizer_is_one_line():
+    """Adam's state into Momentum (``-o Optimizer.name=Momentum`` on resume) was Paddle's AssertionError."""
+    model = paddle.nn.Linear(3, 2)
+    adam = paddle.optimizer.Adam(learning_rate=0.1, parameters=model.parameters())
+    (model(paddle.ones([1, 3])) ** 2).sum().backward()
+    adam.step()
+    momentum = paddle.optimizer.Momentum(learning_rate=0.1, parameters=model.parameters())
+    with pytest.raises(CheckpointError, match=r"^run/latest: its optimizer state is Adam's, the config builds "
+                                              r"Momentum \(Optimizer.name\); resume with the optimizer"):
+        set_optimizer_state(momentum, model, optimizer_state(adam, model), source="run/latest")
 
 
 def test_strict_weights_reject_missing_extra_and_shapes():

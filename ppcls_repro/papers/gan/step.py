@@ -269,6 +269,6 @@ class AdversarialStep:
         set_weights_strict(self.gan, weights, source)
         nets = {"generator": self.gan.generator, "discriminator": self.gan.discriminator}
         for n in NETS:
-            set_optimizer_state(self.optimizers[n], nets[n], state["optimizers"][n])
+            set_optimizer_state(self.optimizers[n], nets[n], state["optimizers"][n], source)
             self.schedulers[n].set_state_dict(state["schedulers"][n])
         self.iteration, self.generator_updates = state["iteration"], state["generator_updates"]
