@@ -10,6 +10,7 @@ import paddle
 
 from ppcls_repro.utils.images import save_image
 from ppcls_repro.utils.modes import eval_mode
+from ppcls_repro.utils.progress import track
 
 
 @dataclasses.dataclass
@@ -58,7 +59,7 @@ class PerImageEvaluator:
         ``<item name>_<kind>.png``."""
         per_item, images = [], {}
         with eval_mode(model):
-            for batch in loader:
+            for batch in track(loader, "evaluating", unit="batches"):
                 pred = model(batch["input"]).numpy()
                 for i in range(pred.shape[0]):
                     item, panel = self.score(pred[i], batch, i)

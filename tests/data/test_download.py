@@ -96,8 +96,48 @@ def _make_images(folder: Path) -> None:
 
 
 def _leftovers(folder: Path) -> list[Path]:
-    """Temp files a download might have left behind."""
-    return list(folder.rglob("*.part")) if folder.exists() else []
+    """Temp and partial files a download might have left behind."""
+    return [*folder.rglob("*.part"), *folder.rglob(".*.download")] if folder.exists() else []
+
+
+class _FlakyRanges(http.server.SimpleHTTPRequestHandler):
+    """Serves files with Range support; the first request of each file sends half of it and drops the
+    connection, or fails with 503 ``failures`` times first. Records every request's Range header."""
+
+    failures = 0
+    seen: list[tuple[str, str | None]] = []
+    dropped: set[str] = set()
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("Range")))
+        if sum(1 for p, _ in self.seen if p == self.path) <= self.failures:
+            self.send_error(503)
+            return
+        data = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        start = int(self.headers["Range"].split("=")[1].rstrip("-")) if self.headers.get("Range") else 0
+        self.send_response(206 if start else 200)
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        if self.path not in self.dropped:  # the first transfer stops halfway
+            self.dropped.add(self.path)
+            self.wfile.write(data[start:len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(data[start:])
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Retries back off with time.sleep: record the waits instead of sleeping."""
+    waits: list[float] = []
+    monkeypatch.setattr(download.time, "sleep", waits.append)
+    return waits
 
 
 @pytest.fixture()
@@ -195,13 +235,63 @@ def test_server_down_raises_unavailable(manifest: Manifest, tmp_path: Path) -> N
     assert not dest.exists()
 
 
-def test_interrupted_download_leaves_no_partial_file(manifest: Manifest, tmp_path: Path) -> None:
+def test_interrupted_download_keeps_its_part_aside_and_nothing_at_the_final_path(
+        manifest: Manifest, tmp_path: Path, no_waiting: list[float]) -> None:
     dest = tmp_path / "dest"
     with _serve(_Truncating) as url:
-        with pytest.raises(DatasetUnavailable, match="cannot download"):
-            fetch_dataset(dest, manifest, timeout=5.0, base_url=url)
+        with pytest.raises(DatasetUnavailable, match="connection closed after 100 bytes"):
+            fetch_dataset(dest, manifest, timeout=5.0, base_url=url, retries=2, backoff=1.5)
+    assert no_waiting == [1.5, 3.0]  # two retries, each waiting twice as long
     assert not (dest / "a.bmp").exists()
-    assert _leftovers(dest) == []
+    assert download.partial_path(dest / "a.bmp").read_bytes() == b"x" * 100  # for the next attempt
+
+
+def test_a_dropped_download_resumes_where_it_stopped(manifest: Manifest, served: Path, tmp_path: Path,
+                                                     no_waiting: list[float]) -> None:
+    handler = type("Handler", (_FlakyRanges,), {"seen": [], "dropped": set()})
+    dest = tmp_path / "dest"
+    with _serve(functools.partial(handler, directory=str(served))) as url:
+        fetch_dataset(dest, manifest, timeout=5.0, base_url=url)
+    assert verify_folder(dest, manifest) == [] and _leftovers(dest) == []
+    for rel in FILES:  # each file: a whole request dropped halfway, then only the rest asked for
+        size = (served / rel).stat().st_size
+        assert [r for p, r in handler.seen if p == "/" + rel] == [None, f"bytes={size // 2}-"]
+    assert len(no_waiting) == len(FILES)
+
+
+def test_server_errors_are_retried_with_backoff(manifest: Manifest, served: Path, tmp_path: Path,
+                                                no_waiting: list[float]) -> None:
+    handler = type("Handler", (_FlakyRanges,), {"seen": [], "dropped": set(FILES) | {"/" + f for f in FILES},
+                                                "failures": 2})
+    dest = tmp_path / "dest"
+    with _serve(functools.partial(handler, directory=str(served))) as url:
+        fetch_dataset(dest, manifest, timeout=5.0, base_url=url, backoff=0.5)
+    assert verify_folder(dest, manifest) == []
+    assert no_waiting == [0.5, 1.0] * len(FILES)
+
+
+def test_being_offline_is_not_retried(manifest: Manifest, tmp_path: Path, no_waiting: list[float]) -> None:
+    with pytest.raises(DatasetUnavailable):
+        fetch_dataset(tmp_path / "dest", manifest, timeout=5.0, base_url=_closed_port_url())
+    assert no_waiting == []  # a refused connection will not answer a second later: fail (or fall back) now
+
+
+def test_a_long_download_logs_its_progress(manifest: Manifest, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    lines: list[str] = []
+    logger = logging.getLogger("test_download.progress")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    monkeypatch.setattr("ppcls_repro.utils.progress.LOGGER", logger)
+    monkeypatch.setattr("ppcls_repro.utils.progress.DEFAULT_INTERVAL", 0.0)  # a line per file
+    fetch_dataset(tmp_path / "dest", manifest, timeout=5.0)
+    logger.removeHandler(handler)
+    assert [line.split(" (")[0] for line in lines] == [
+        "downloading Tiny: 1/3 files", "downloading Tiny: 2/3 files", "downloading Tiny: 3/3 files",
+        "downloading Tiny: 3 files in 0 s"]
 
 
 def test_ensure_strict_offline_raises(manifest: Manifest, tmp_path: Path) -> None:

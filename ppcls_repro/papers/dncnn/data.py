@@ -32,6 +32,7 @@ from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import list_images
 from ppcls_repro.utils.images import quantize_uint8
 from ppcls_repro.utils.logger import get_logger
+from ppcls_repro.utils.progress import track
 
 OFFICIAL_SCALES = (1.0, 0.9, 0.8, 0.7)
 
@@ -138,7 +139,7 @@ class DenoisePatches(Dataset):
 def _cut_all(files: list[Path], settings: dict) -> dict[str, np.ndarray]:
     get_logger().info(f"cutting clean patches from {len(files)} images (once: they are cached)")
     chunks = []
-    for path in files:
+    for path in track(files, "cutting patches", unit="images"):
         patches = cut_patches(load_gray(path), settings["patch"], settings["stride"], tuple(settings["scales"]))
         if len(patches) == 0:
             raise DataError(f"{path}: image is smaller than a {settings['patch']}x{settings['patch']} patch")

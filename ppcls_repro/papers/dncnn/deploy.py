@@ -30,6 +30,7 @@ from ppcls_repro.registry import PIPELINES
 from ppcls_repro.utils.images import quantize_uint8, read_image
 from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.utils.png import PngRowWriter
+from ppcls_repro.utils.progress import track
 
 
 class NoiseRows:
@@ -90,7 +91,7 @@ class Denoise(TiledImagePipeline):
         paths = self.output_paths(path, out_dir)
         with contextlib.ExitStack() as stack:
             pngs = [stack.enter_context(PngRowWriter(p, width, height, channels + (alpha is not None))) for p in paths]
-            for band in self.bands(height, width):
+            for band in track(self.bands(height, width), f"denoising {path.name}", unit="bands"):
                 (y0, y1), (ry0, ry1) = band[0].core[:2], band[0].region[:2]
                 noisy = pixels[ry0:ry1].astype(np.float64)
                 if noise is not None:

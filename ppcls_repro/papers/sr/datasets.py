@@ -22,6 +22,7 @@ from ppcls_repro.registry import DATASETS, Positive
 from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import list_images, load_as_matlab
 from ppcls_repro.utils.logger import get_logger
+from ppcls_repro.utils.progress import track
 
 def cut_srcnn_patches(lr_up: np.ndarray, hr: np.ndarray, input_size: int, label_size: int,
                       stride: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +84,7 @@ class SRCNNPatches(Dataset):
 def _cut_all(files: list[Path], settings: dict) -> dict[str, np.ndarray]:
     get_logger().info(f"extracting sub-images from {len(files)} images (once: they are cached)")
     inputs, labels = [], []
-    for path in files:
+    for path in track(files, "extracting sub-images", unit="images"):
         hr, lr_up = make_sr_pair(load_as_matlab(path), settings["scale"])
         x, y = cut_srcnn_patches(lr_up / 255.0, hr / 255.0, settings["input"], settings["label"],
                                  settings["stride"])

@@ -30,6 +30,7 @@ from ppcls_repro.papers.sr.protocol import bicubic_upscale
 from ppcls_repro.registry import PIPELINES
 from ppcls_repro.utils.images import quantize_uint8, read_image
 from ppcls_repro.utils.png import PngRowWriter
+from ppcls_repro.utils.progress import track
 
 # Input pixels on each side that MATLAB's bicubic (a 4-tap kernel on upscaling) reaches, plus one for
 # the rounding of the sample positions.
@@ -82,7 +83,7 @@ class SuperResolution(TiledImagePipeline):
         sr_path, bicubic_path = self.output_paths(path, out_dir)
         with PngRowWriter(sr_path, width * s, height * s, channels) as sr_png, \
                 PngRowWriter(bicubic_path, width * s, height * s, channels) as bicubic_png:
-            for band in self.bands(height, width):
+            for band in track(self.bands(height, width), f"upscaling {path.name}", unit="bands"):
                 sr_rows, bicubic_rows = zip(*(self.block(planes, t, net, batch_size) for t in band))
                 sr_png.write(np.concatenate(sr_rows, axis=1))
                 bicubic_png.write(np.concatenate(bicubic_rows, axis=1))

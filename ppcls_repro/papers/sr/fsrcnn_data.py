@@ -41,6 +41,7 @@ from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import list_images
 from ppcls_repro.utils.images import load_as_matlab, quantize_uint8
 from ppcls_repro.utils.logger import get_logger
+from ppcls_repro.utils.progress import track
 
 PAPER_SCALES = (1.0, 0.9, 0.8, 0.7, 0.6)  # the paper's augmentation, "Scaling"
 PAPER_ROTATIONS = (0, 90, 180, 270)  # the paper's augmentation, "Rotation" (counter-clockwise, as imrotate)
@@ -166,7 +167,7 @@ def _augment_all(files: list[Path], settings: dict) -> dict[str, np.ndarray]:
     get_logger().info(f"augmenting {len(files)} images x {versions} versions (once: they are cached)")
     scale = settings["scale"]
     lrs, hrs, shapes = [], [], []
-    for path in files:
+    for path in track(files, "augmenting", unit="images"):
         rgb = load_as_matlab(path)  # HxW for a gray file: its own Y
         for rotation in settings["rotations"]:
             for factor in settings["aug_scales"]:
