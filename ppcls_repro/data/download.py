@@ -346,7 +346,7 @@ def _download_file(url: str, dest: Path, entry: ManifestFile, timeout: float, re
 
 
 def fetch_dataset(folder: Path, manifest: Manifest, timeout: float = 20.0, base_url: str | None = None,
-                  retries: int = 3, backoff: float = 2.0) -> None:
+                  retries: int = 3, backoff: float = 1.0) -> None:
     """Download every missing or corrupt manifest file into ``folder``, with progress lines and
     ``retries`` resumed retries per file after a network failure.
 
