@@ -100,3 +100,27 @@ def quantize_uint8(image: np.ndarray) -> np.ndarray:
         raise ValueError("cannot quantize an image containing NaN")
     # After clipping everything is >= 0, where floor(x + 0.5) is MATLAB's round.
     return np.floor(np.clip(array, 0.0, 255.0) + 0.5)
+
+
+LABEL_STRIP = 16  # pixels of the caption row above a panel
+
+
+def labelled_panel(parts: dict[str, np.ndarray]) -> np.ndarray:
+    """The images side by side (all of one height; HxW or HxWx3 uint8), each under its caption (the
+    dict key, e.g. ``bicubic 30.39 dB``) on a dark strip: VisualDL shows an image without any legend,
+    so the panel names its own parts. Returns HxWx3 uint8, ``LABEL_STRIP`` rows taller."""
+    from PIL import ImageDraw  # only panels draw text
+
+    rgb = [np.repeat(p[:, :, None], 3, axis=2) if p.ndim == 2 else p for p in parts.values()]
+    if len({p.shape[0] for p in rgb}) != 1:
+        raise ValueError(f"panel parts differ in height: {[p.shape[:2] for p in rgb]}")
+    body = np.concatenate(rgb, axis=1).astype(np.uint8)
+    canvas = Image.new("RGB", (body.shape[1], body.shape[0] + LABEL_STRIP), (40, 40, 40))
+    canvas.paste(Image.fromarray(body), (0, LABEL_STRIP))
+    left = 0
+    for caption, part in zip(parts, rgb):  # each caption drawn on its own part's strip: clipped there
+        strip = Image.new("RGB", (part.shape[1], LABEL_STRIP), (40, 40, 40))
+        ImageDraw.Draw(strip).text((3, 2), caption, fill=(255, 255, 255))
+        canvas.paste(strip, (left, 0))
+        left += part.shape[1]
+    return np.asarray(canvas)

@@ -16,14 +16,14 @@ import numpy as np
 from ppcls_repro.engine.evaluate import PerImageEvaluator
 from ppcls_repro.metrics.image import psnr, ssim
 from ppcls_repro.registry import EVALUATORS
-from ppcls_repro.utils.images import quantize_uint8
+from ppcls_repro.utils.images import labelled_panel, quantize_uint8
 
 
 @EVALUATORS.register
 class DenoiseEvaluator(PerImageEvaluator):
     """Per image and average ``psnr``, ``ssim`` (denoised) and ``noisy_psnr``, ``noisy_ssim``.
 
-    Panels (VisualDL) are noisy | denoised | clean, gray, for the first ``num_panels`` images. Saved
+    Panels (VisualDL) are noisy | denoised | clean, captioned with their PSNRs, for the first ``num_panels`` images. Saved
     outputs (``tools/eval.py --save_images``): ``noisy`` and ``denoised``, clipped and rounded to uint8.
 
     Args:
@@ -49,7 +49,8 @@ def score_denoised(pred: np.ndarray, noisy: np.ndarray, clean: np.ndarray,
     noisy255 = _hwc(noisy) * 255.0
     item = {"name": name, "psnr": psnr(out255, clean255), "ssim": ssim(out255, clean255),
             "noisy_psnr": psnr(noisy255, clean255), "noisy_ssim": ssim(noisy255, clean255)}
-    panel = np.concatenate([quantize_uint8(noisy255), out255, clean255], axis=1).astype(np.uint8)
+    panel = labelled_panel({f"noisy {item['noisy_psnr']:.2f} dB": quantize_uint8(noisy255).astype(np.uint8),
+                            f"denoised {item['psnr']:.2f} dB": out255.astype(np.uint8), "clean": clean255.astype(np.uint8)})
     return item, panel
 
 

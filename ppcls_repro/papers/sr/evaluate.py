@@ -9,7 +9,7 @@ from ppcls_repro.data.color import ycbcr2rgb
 from ppcls_repro.engine.evaluate import PerImageEvaluator
 from ppcls_repro.papers.sr.protocol import score_sr
 from ppcls_repro.registry import EVALUATORS, Positive
-from ppcls_repro.utils.images import quantize_uint8
+from ppcls_repro.utils.images import labelled_panel, quantize_uint8
 
 
 @EVALUATORS.register
@@ -18,8 +18,8 @@ class SuperResolutionEvaluator(PerImageEvaluator):
 
     The prediction is clipped and rounded like MATLAB's ``uint8(im * 255)`` before scoring
     (``sr_protocol.score_sr``), which is how the paper's numbers were computed. Panels are
-    bicubic | model | ground truth in RGB, with the model's Y and bicubic CbCr. Saved outputs
-    (``tools/eval.py --save_images``): ``sr``, the upscaled RGB image (the model's Y, bicubic CbCr), as
+    bicubic | model | ground truth in RGB, captioned with their PSNRs (the model's Y, bicubic CbCr). Saved
+    outputs (``tools/eval.py --save_images``): ``sr``, the upscaled RGB image (the model's Y, bicubic CbCr), as
     inference makes it; a gray image gives equal R, G and B.
 
     Args:
@@ -42,7 +42,8 @@ class SuperResolutionEvaluator(PerImageEvaluator):
         psnr, ssim = score_sr(out, hr, self.scale)
         bic_psnr, bic_ssim = score_sr(bic, hr, self.scale)
         cbcr = batch["cbcr"][i].numpy().transpose(1, 2, 0)
-        panel = np.concatenate([_to_rgb(bic, cbcr), _to_rgb(out, cbcr), _to_rgb(hr, cbcr)], axis=1)
+        panel = labelled_panel({f"bicubic {bic_psnr:.2f} dB": _to_rgb(bic, cbcr), f"model {psnr:.2f} dB": _to_rgb(out, cbcr),
+                                "ground truth": _to_rgb(hr, cbcr)})
         name = batch["name"][i]
         return {"name": name, "psnr": psnr, "ssim": ssim,
                 "bicubic_psnr": bic_psnr, "bicubic_ssim": bic_ssim}, panel

@@ -8,6 +8,7 @@ import pytest
 from ppcls_repro.papers.dncnn.data import NoisyImageFolder
 from ppcls_repro.papers.dncnn.evaluate import DenoiseEvaluator, score_denoised
 from ppcls_repro.papers.dncnn.model import DnCNN
+from ppcls_repro.utils.images import LABEL_STRIP
 
 
 def loader_of(dataset):
@@ -38,7 +39,8 @@ def test_output_is_rounded_like_im2uint8_before_scoring():
     item, panel = score_denoised(shifted, shifted, clean, "a")
     assert item["psnr"] == math.inf and item["ssim"] == pytest.approx(1.0)
     assert item["noisy_psnr"] == pytest.approx(20 * math.log10(255 / 0.4), abs=1e-6)
-    assert panel.shape == (24, 72) and panel.dtype == np.uint8
+    assert panel.shape == (24 + LABEL_STRIP, 72, 3) and panel.dtype == np.uint8  # captioned: noisy | denoised | clean
+    np.testing.assert_array_equal(panel[LABEL_STRIP:, 48:, 0], np.floor(clean[0] * 255 + 0.5))
 
 
 def test_panels_and_per_image_names(tiny_images, tmp_path):
@@ -49,7 +51,7 @@ def test_panels_and_per_image_names(tiny_images, tmp_path):
     result = DenoiseEvaluator(num_panels=2)(identity_dncnn(), loader_of(NoisyImageFolder(str(tmp_path), sigma=15)))
     assert [it["name"] for it in result.per_item] == sorted(p.stem for p in tiny_images.iterdir())
     assert len(result.images) == 2
-    assert next(iter(result.images.values())).shape == (66, 180)
+    assert next(iter(result.images.values())).shape == (66 + LABEL_STRIP, 180, 3)
     assert set(result.metrics) == {"psnr", "ssim", "noisy_psnr", "noisy_ssim"}
 
 

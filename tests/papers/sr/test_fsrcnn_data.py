@@ -11,7 +11,7 @@ from ppcls_repro.papers.sr.evaluate import SuperResolutionEvaluator
 from ppcls_repro.papers.sr.fsrcnn_data import FSRCNNPatches, SRLowResImageFolder, augment
 from ppcls_repro.papers.sr.protocol import bicubic_downscale, make_sr_pair, score_sr
 from ppcls_repro.utils.errors import DataError
-from ppcls_repro.utils.images import load_as_matlab
+from ppcls_repro.utils.images import LABEL_STRIP, load_as_matlab
 
 
 def write_images(folder: Path, sizes: list[tuple[int, int]], seed: int = 0) -> Path:
@@ -155,4 +155,4 @@ def test_eval_folder_gives_small_input_and_bicubic_baseline(tmp_path):
     bicubic_psnr, _ = score_sr(lr_up, hr, 3)
     assert result.metrics["bicubic_psnr"] == pytest.approx(bicubic_psnr)
     assert result.metrics["psnr"] < bicubic_psnr  # nearest is worse than bicubic
-    assert next(iter(result.images.values())).shape == (63, 3 * 48, 3)
+    assert next(iter(result.images.values())).shape == (LABEL_STRIP + 63, 3 * 48, 3)  # captioned
