@@ -12,6 +12,7 @@ import csv
 import dataclasses
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -109,3 +110,30 @@ def plot(series: list[Series], out: Path, samples_per_epoch: int, ylabel: str, t
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+def run_curve_levels(paper: dict[str, Any], metric: str) -> dict[str, float]:
+    """The horizontal lines of a run's ``metric`` curve from its config's ``Paper`` section: the paper's
+    number, and each baseline (``baseline: {bicubic_psnr: 30.39}`` -> ``bicubic``; a baseline of the
+    metric itself, e.g. SENet's plain ResNet, -> ``paper baseline``)."""
+    levels = {}
+    if metric in (paper.get("metrics") or {}):
+        levels[f"paper: {paper.get('title', '')}".rstrip(": ")] = float(paper["metrics"][metric])
+    for key, value in (paper.get("baseline") or {}).items():
+        if key == metric:
+            levels["paper baseline"] = float(value)
+        elif key.endswith(f"_{metric}"):
+            levels[key[: -len(metric) - 1]] = float(value)
+    return levels
+
+
+def plot_run_curve(log: Path, cfg: dict[str, Any], samples_per_epoch: int, out: Path) -> Path | None:
+    """A run's own curve of ``Global.best_metric`` from its ``train.log`` (written by the loop at the end
+    of a run, or when it is interrupted), with the paper's lines; None before its first evaluation."""
+    metric = cfg["Global"]["best_metric"]
+    try:
+        series = read_eval_series([log], metric)
+    except DataError:
+        return None
+    title = f"{Path(cfg['Global']['output_dir']).name}: {metric} ({cfg['Paper'].get('setting', '')})".rstrip(" ()")
+    return plot([series], out, samples_per_epoch, metric, title, run_curve_levels(cfg["Paper"], metric))

@@ -22,6 +22,7 @@ from ppcls_repro.config import save_config
 from ppcls_repro.engine import distributed
 from ppcls_repro.engine.checkpoint import (load_file, load_weights, save_checkpoint, set_rng_state, set_weights_partial,
                                           strip_suffix)
+from ppcls_repro.engine.curves import plot_run_curve
 from ppcls_repro.engine.evaluate import EvalResult, Evaluator
 from ppcls_repro.engine.setup import build_dataset, build_evaluator, build_loader, data_summary, start_run
 from ppcls_repro.engine.steps import Step
@@ -104,10 +105,11 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     step.init_from_data(train_set)  # e.g. GAN: G's output bias from the data; a resume overrides it
     data = data_summary(train_set, eval_set)
 
-    vdl = VisualDLWriter(out / "vdl" if g["use_visualdl"] and main else None)
+    vdl = VisualDLWriter(out / "vdl" if g["use_visualdl"] and main else None, paper=cfg["Paper"].get("metrics"))
     progress = _restore(step, g, data, resume)
     if progress.epoch == 0:
         vdl.text("data", json.dumps(data))
+        vdl.text("config", (out / "config.yaml").read_text() if main else "")
     log.info(f"data: {json.dumps(data)}")
     log.info(f"train: {len(train_set)} samples, {iters} iterations/epoch, epochs {progress.epoch + 1}..{g['epochs']}")
     result: EvalResult | None = None
@@ -118,6 +120,8 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
                                     out, data) or result
     finally:
         vdl.close()
+        if main:  # also after an interruption: the curve so far
+            plot_run_curve(out / "train.log", cfg, iters * _batch_size_of(cfg), out / f"{g['best_metric']}_curve.png")
     return _write_metrics(out, cfg, data, result, progress)
 
 
@@ -258,6 +262,11 @@ def _check_finite(losses: dict[str, float], epoch: int, it: int, output_dir: str
         raise TrainingDiverged(f"loss became {bad} at epoch {epoch}, iteration {it}; stopped without saving, {kept}")
 
 
+def _batch_size_of(cfg: dict[str, Any]) -> int:
+    """Training samples per iteration, all processes together (for the curve's samples axis)."""
+    return int(cfg["DataLoader"]["Train"].get("sampler", {}).get("batch_size", 1)) * distributed.world_size()
+
+
 def _batch_size(batch: Any) -> int:
     first = batch["input"] if isinstance(batch, dict) else batch[0]
     return int(first.shape[0])
@@ -268,7 +277,7 @@ def _report_eval(result: EvalResult, epoch: int, progress: Progress, step: Step,
     log = get_logger()
     text = ", ".join(f"{k}: {v:.4f}" for k, v in result.metrics.items())
     log.info(f"[Eval][Epoch {epoch}] {text}")
-    vdl.scalars(result.metrics, epoch, "eval")
+    vdl.eval_charts(result.metrics, epoch)
     for tag, image in list(result.images.items())[: g["num_vdl_images"]]:
         vdl.image(f"eval/{tag}", image, epoch)
     key = g["best_metric"]

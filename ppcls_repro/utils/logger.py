@@ -33,11 +33,30 @@ def setup_logging(log_file: Path | None = None) -> logging.Logger:
     return logger
 
 
-class VisualDLWriter:
-    """Scalars and images for ``visualdl --logdir <output_dir>/vdl``; a no-op when disabled."""
+def metric_charts(metrics: dict[str, float], paper: dict[str, float]) -> dict[str, dict[str, float]]:
+    """One chart per metric, its lines: the model's value, every baseline measured beside it (a key
+    ``<baseline>_<metric>``: ``bicubic_psnr`` on the ``psnr`` chart, as ``bicubic``) and the paper's
+    number. Non-finite values are left out (VisualDL cannot draw them), and a chart left empty."""
+    charts = {}
+    for name, value in metrics.items():
+        if any(name.endswith(f"_{other}") for other in metrics if other != name):
+            continue  # a baseline: a line of its metric's chart
+        lines = {"model": value, **{key[: -len(name) - 1]: v for key, v in metrics.items() if key.endswith(f"_{name}")}}
+        if name in paper:
+            lines["paper"] = paper[name]
+        finite = {k: float(v) for k, v in lines.items() if isinstance(v, (int, float)) and np.isfinite(v)}
+        if finite:
+            charts[name] = finite
+    return charts
 
-    def __init__(self, logdir: Path | None) -> None:
+
+class VisualDLWriter:
+    """Scalars and images for ``visualdl --logdir <output_dir>/vdl``; a no-op when disabled.
+    ``paper``: the paper's numbers (``Paper.metrics``), drawn on the charts of their metrics."""
+
+    def __init__(self, logdir: Path | None, paper: dict[str, float] | None = None) -> None:
         self._writer = None
+        self.paper = dict(paper or {})
         if logdir is not None:
             from visualdl import LogWriter  # imported lazily: it is slow to import
 
@@ -49,6 +68,13 @@ class VisualDLWriter:
         for name, value in values.items():
             if isinstance(value, (int, float)) and np.isfinite(value):
                 self._writer.add_scalar(tag=f"{prefix}/{name}", value=float(value), step=step)
+
+    def eval_charts(self, metrics: dict[str, float], step: int) -> None:
+        """``metric_charts``: VisualDL draws each chart's lines together (as runs ``eval_<metric>_<line>``)."""
+        if self._writer is None:
+            return
+        for name, lines in metric_charts(metrics, self.paper).items():
+            self._writer.add_scalars(main_tag=f"eval/{name}", tag_scalar_dict=lines, step=step)
 
     def text(self, tag: str, text: str, step: int = 0) -> None:
         if self._writer is not None:

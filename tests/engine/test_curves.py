@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ppcls_repro.engine.curves import Series, append_stage, epoch_reaching, log_fit, plot, read_csv_series, read_eval_series
+from ppcls_repro.engine.curves import (Series, append_stage, epoch_reaching, log_fit, plot, plot_run_curve, read_csv_series,
+                                      read_eval_series, run_curve_levels)
 from ppcls_repro.utils.errors import DataError
 
 LOG = """[2026-12-03 10:00:00] INFO: [Train][Epoch 5/10][Iter 500/500] lr: 1e-2, d_loss: 0.6
@@ -56,3 +57,20 @@ def test_log_fit_recovers_a_logarithmic_curve_and_where_it_reaches_a_level():
     assert epoch_reaching(1.0, -1.0, 5.0) == float("inf")
     with pytest.raises(DataError, match="fewer than two"):
         log_fit(series, from_epoch=160)
+
+
+def test_a_run_curve_has_the_paper_and_its_baselines_as_lines():
+    paper = {"title": "FSRCNN (ECCV 2016)", "metrics": {"psnr": 33.06}, "baseline": {"bicubic_psnr": 30.39}}
+    assert run_curve_levels(paper, "psnr") == {"paper: FSRCNN (ECCV 2016)": 33.06, "bicubic": 30.39}
+    senet = {"metrics": {"top1": 0.9479}, "baseline": {"top1": 0.9363}}
+    assert run_curve_levels(senet, "top1") == {"paper": 0.9479, "paper baseline": 0.9363}
+    assert run_curve_levels({"metrics": {}, "baseline": {}}, "psnr") == {}
+
+
+def test_a_run_curve_waits_for_the_first_evaluation(tmp_path):
+    cfg = {"Global": {"best_metric": "psnr", "output_dir": str(tmp_path)}, "Paper": {"metrics": {"psnr": 32.39}}}
+    log = tmp_path / "train.log"
+    log.write_text("[2026-12-04 10:00:00] INFO: [Train][Epoch 1/2][Iter 3/3] loss: 0.1\n")
+    assert plot_run_curve(log, cfg, 48, tmp_path / "psnr_curve.png") is None
+    log.write_text(log.read_text() + "[2026-12-04 10:00:01] INFO: [Eval][Epoch 1] psnr: 30.1000, ssim: 0.8\n")
+    assert plot_run_curve(log, cfg, 48, tmp_path / "psnr_curve.png").stat().st_size > 1000

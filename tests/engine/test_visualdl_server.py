@@ -81,14 +81,19 @@ def test_visualdl_server_shows_the_run(srcnn_overrides, tmp_path):
         request = urllib.request.Request(f"http://127.0.0.1:{port}/app/scalar", headers={"Accept-Language": "de-DE"})
         with urllib.request.urlopen(request, timeout=10) as page:
             assert page.status == 200 and b"<title>VisualDL</title>" in page.read()
-        (run,) = get_json(f"{api}/runs")
         scalar_tags = get_json(f"{api}/scalar/tags")
-        assert scalar_tags["runs"] == [run]
-        assert set(scalar_tags["tags"][0]) == {"train/loss", "train/lr", "train/reader_cost", "train/batch_cost",
-                                              "eval/psnr", "eval/ssim", "eval/bicubic_psnr", "eval/bicubic_ssim"}
+        tags_of = dict(zip(scalar_tags["runs"], map(set, scalar_tags["tags"])))
+        (run,) = [r for r, tags in tags_of.items() if "train/loss" in tags]
+        assert tags_of.pop(run) == {"train/loss", "train/lr", "train/reader_cost", "train/batch_cost"}
+        # one chart per metric, its lines the model, the baseline measured beside it and the paper (runs of VisualDL)
+        lines = {"psnr": {"model": "psnr", "bicubic": "bicubic_psnr", "paper": None},
+                 "ssim": {"model": "ssim", "bicubic": "bicubic_ssim"}}
+        line_runs = {f"eval_{chart}_{line}": chart for chart, kinds in lines.items() for line in kinds}
+        assert {r.rsplit("/", 1)[-1]: tags for r, tags in tags_of.items()} == {
+            name: {f"eval/{chart}"} for name, chart in line_runs.items()}
 
-        def series(tag: str) -> tuple[list[int], list[float]]:
-            rows = get_json(f"{api}/scalar/list?run={run}&tag={tag}")
+        def series(tag: str, of_run: str = run) -> tuple[list[int], list[float]]:
+            rows = get_json(f"{api}/scalar/list?run={of_run}&tag={tag}")
             return [r[1] for r in rows], [r[2] for r in rows]
 
         steps, losses = series("train/loss")
@@ -96,15 +101,22 @@ def test_visualdl_server_shows_the_run(srcnn_overrides, tmp_path):
         assert losses == pytest.approx(log_values(out / "train.log", r"\[Train\].*? loss: ([0-9.e+-]+),"), rel=1e-5)
         _, lrs = series("train/lr")
         assert lrs == pytest.approx(log_values(out / "train.log", r"\[Train\].*? lr: ([0-9.e+-]+),"), rel=1e-3)
-        for key in ("psnr", "ssim", "bicubic_psnr", "bicubic_ssim"):
-            steps, values = series(f"eval/{key}")
-            assert steps == [1, 2]  # one point per evaluated epoch
-            assert values[-1] == pytest.approx(metrics["ours"][key], rel=1e-6)  # stored as float32
-            assert values == pytest.approx(eval_log_values(out / "train.log", key), abs=6e-5)  # 4 decimals in the log
+        for chart, kinds in lines.items():
+            for line, key in kinds.items():
+                (line_run,) = [r for r in tags_of if r.endswith(f"eval_{chart}_{line}")]
+                steps, values = series(f"eval/{chart}", line_run)
+                assert steps == [1, 2]  # one point per evaluated epoch
+                if key is None:  # the paper's number, configs/srcnn.yaml Paper.metrics
+                    assert values == pytest.approx([32.39, 32.39])
+                    continue
+                assert values[-1] == pytest.approx(metrics["ours"][key], rel=1e-6)  # stored as float32
+                assert values == pytest.approx(eval_log_values(out / "train.log", key), abs=6e-5)  # 4 decimals in the log
         image_tags = get_json(f"{api}/image/tags")["tags"][0]
         assert sorted(image_tags) == ["eval/astronaut", "eval/chelsea", "eval/coffee"]  # num_vdl_images: 3
         assert [i["step"] for i in get_json(f"{api}/image/list?run={run}&tag=eval/astronaut")] == [1, 2]
-        assert get_json(f"{api}/text/tags")["tags"][0] == ["data"]
+        text_tags = get_json(f"{api}/text/tags")
+        assert set(dict(zip(text_tags["runs"], text_tags["tags"]))[run]) == {"data", "config"}
+        assert (out / "psnr_curve.png").stat().st_size > 1000  # and the run's curve beside its log
     finally:
         server.terminate()
         try:
