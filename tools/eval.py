@@ -1,25 +1,8 @@
-"""Evaluate weights: ``python tools/eval.py -c configs/srcnn.yaml -o Global.pretrained_model=PATH``.
+"""Evaluate weights: ``python tools/eval.py -c configs/srcnn.yaml -o Global.pretrained_model=PATH``
 
-``--set NAME=FOLDER`` (repeatable) scores that folder instead of the config's Eval set, with the
-config's protocol and nothing else (no manifest, download or sample stand-in), e.g.
-``--set Set14=dataset/Set14``. Without it, every set of the config's ``Test`` section is scored.
-Results: ``<output_dir>/eval/<NAME>/metrics.json`` per set. ``--save_images DIR`` writes each item's
-outputs (SR: the upscaled RGB image; DnCNN: noisy and denoised) to ``DIR/<NAME>/``.
+The command lives in ``ppcls_repro/commands/eval.py`` (also the ``ppcls-repro-eval`` entry point); ``--help`` for its options.
 """
-from ppcls_repro.cli import config_parser, run
-from ppcls_repro.config import load_config
-from ppcls_repro.engine.scoring import evaluate, parse_set_options
-
-
-def main() -> None:
-    parser = config_parser(__doc__)
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=FOLDER", dest="sets",
-                        help="score FOLDER as test set NAME with the config's protocol (repeatable)")
-    parser.add_argument("--save_images", metavar="DIR", default=None,
-                        help="write every item's outputs as PNG files to DIR/<set name>/")
-    args = parser.parse_args()
-    evaluate(load_config(args.config, args.override), parse_set_options(args.sets), args.save_images)
-
+from ppcls_repro.commands.eval import main
 
 if __name__ == "__main__":
-    run(main)
+    main()

@@ -1,25 +1,8 @@
-"""Export for deployment: ``python tools/export_model.py -c configs/srcnn.yaml -o Global.pretrained_model=PATH``.
+"""Export for deployment: ``python tools/export_model.py -c configs/srcnn.yaml -o Global.pretrained_model=PATH``
 
-Writes ``<Export.save_dir or Global.output_dir/inference>/``: ``inference.json`` + ``inference.pdiparams``
-(the static model) and ``pipeline.json`` (its pre/post-processing), then checks static == dygraph.
-Run it with ``python tools/infer.py --model_dir DIR --input IMAGE_OR_FOLDER --output OUT``.
+The command lives in ``ppcls_repro/commands/export.py`` (also the ``ppcls-repro-export`` entry point); ``--help`` for its options.
 """
-from ppcls_repro.cli import config_parser, run
-from ppcls_repro.config import load_config
-from ppcls_repro.deploy.export import export_model
-from ppcls_repro.utils.logger import setup_logging
-
-
-def main() -> None:
-    parser = config_parser(__doc__)
-    parser.add_argument("--save_dir", default=None, help="output folder (default: Global.save_inference_dir, "
-                        "else Export.save_dir, else <Global.output_dir>/inference)")
-    args = parser.parse_args()
-    setup_logging()
-    result = export_model(load_config(args.config, args.override), args.save_dir)
-    print(f"exported to {result.save_dir}: {', '.join(f.name for f in result.files)} "
-          f"(static vs dygraph max abs diff {result.max_abs_diff:.2e})")
-
+from ppcls_repro.commands.export import main
 
 if __name__ == "__main__":
-    run(main)
+    main()

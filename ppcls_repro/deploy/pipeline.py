@@ -72,6 +72,12 @@ class Pipeline:
         """The net's inputs (batch 1) for one file, as ``process`` feeds them (for benchmarks)."""
         raise NotImplementedError
 
+    def predict(self, image: np.ndarray, net: Net, batch_size: int = 1) -> Any:
+        """One input held in memory -> its result, what ``process`` would write for it as a file
+        (``ppcls_repro.load``). Pipelines whose input is not one image say so."""
+        raise ConfigError(f"{type(self).__name__}: no in-memory prediction for this pipeline; run "
+                          "tools/infer.py on files")
+
     def shape_range(self, inputs: list[dict[str, Any]], batch_size: int) -> ShapeRange:
         """Smallest, typical and largest input shapes the pipeline feeds (TensorRT needs them)."""
         raise NotImplementedError

@@ -16,7 +16,8 @@ from typing import Any
 
 from ppcls_repro.config import load_config, set_name
 from ppcls_repro.data.download import DatasetUnavailable
-from ppcls_repro.engine.scoring import evaluate, paper_numbers
+from ppcls_repro.engine.scoring import evaluate
+from ppcls_repro.engine.summary import paper_numbers
 from ppcls_repro.registry import ConfigError, Registry
 
 PAPER_TABLES = Registry("paper table")  # name (srcnn, fsrcnn, ...) -> function returning its PaperTable

@@ -19,6 +19,7 @@ latest run, all its sets.
 from __future__ import annotations
 
 import inspect
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from ppcls_repro.engine.checkpoint import load_weights
 from ppcls_repro.engine.evaluate import EvalResult, PerImageEvaluator
 from ppcls_repro.engine.setup import (build_dataset, build_evaluator, build_loader, build_network, data_summary,
                                       start_run)
+from ppcls_repro.engine.summary import evaluation_facts, log_summary, paper_numbers
 from ppcls_repro.engine.trainer import write_json
 from ppcls_repro.registry import DATASETS, ConfigError
 from ppcls_repro.utils.errors import DataError
@@ -61,19 +63,6 @@ def parse_set_options(values: list[str]) -> dict[str, str]:
             raise ConfigError(f"--set {name}: given twice")
         sets[name] = folder
     return sets
-
-
-def paper_numbers(cfg: dict[str, Any], name: str) -> dict[str, float]:
-    """The paper's numbers on set ``name``: its ``Test`` entry's, the validation set's ``Paper.metrics``
-    and ``Paper.baseline``, or none."""
-    entry = cfg.get("Test", {}).get(name)
-    if entry and entry["paper"]:
-        return dict(entry["paper"])
-    if name == set_name(cfg["DataLoader"]["Eval"]["dataset"]):
-        # a baseline named like a metric (SENet's ResNet top1) is not the method's number: it stays in Paper
-        baseline = {k: v for k, v in cfg["Paper"]["baseline"].items() if k not in cfg["Paper"]["metrics"]}
-        return {**cfg["Paper"]["metrics"], **baseline}
-    return {}
 
 
 def resolve_sets(cfg: dict[str, Any], folders: dict[str, str]) -> dict[str, TestSet]:
@@ -120,11 +109,13 @@ def _read_as(node: dict[str, Any], params: Any, root: str, manifest: str | None,
 def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None,
              save_images: str | Path | None = None) -> dict[str, Any]:
     """Score ``Global.pretrained_model`` on each test set (see the module docstring); prints one
-    table per set and a paper-vs-ours summary. Returns the run's report (also ``eval/metrics.json``):
+    table per set and ends with the summary block (``engine/summary.py``: paper, ours, difference, wall
+    time, weights). Returns the run's report (also ``eval/metrics.json``):
     ``{"weights", "paper", "sets": {NAME: {"data", "paper", "ours", "per_item"}}}`` plus the first
     scored set's ``data``/``ours``/``per_item`` at the top, for readers of one set. With
     ``save_images``, each item's outputs (the evaluator's ``outputs``: SR ``sr``, DnCNN ``noisy`` and
     ``denoised``) go to ``<save_images>/<NAME>/<item>_<kind>.png``."""
+    started = time.perf_counter()
     g = cfg["Global"]
     if not g["pretrained_model"]:
         raise ConfigError("Global.pretrained_model: required for evaluation (-o Global.pretrained_model=PATH)")
@@ -147,10 +138,9 @@ def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None,
         if "missing" not in results[name]:
             write_json(out / name / "metrics.json", {"weights": str(g["pretrained_model"]), "set": name,
                                                      **results[name]})
-    for line in summary_table(results):
-        log.info(line)
     scored = [entry for entry in results.values() if "missing" not in entry]
     if not scored:
+        log_summary(evaluation_facts(cfg, results, time.perf_counter() - started))
         reasons = "; ".join(f"{name}: {entry['missing']}" for name, entry in results.items())
         raise DatasetUnavailable(f"no test set could be read: {reasons}")
     report = {"weights": str(g["pretrained_model"]), "paper": cfg["Paper"], "sets": results,
@@ -158,6 +148,7 @@ def evaluate(cfg: dict[str, Any], folders: dict[str, str] | None = None,
     write_json(out / "metrics.json", report)
     written = [str(out / n / "metrics.json") for n, entry in results.items() if "missing" not in entry]
     log.info(f"wrote {out / 'metrics.json'} and {', '.join(written)}")
+    log_summary(evaluation_facts(cfg, results, time.perf_counter() - started))
     return report
 
 
@@ -183,22 +174,6 @@ def _score_set(cfg: dict[str, Any], name: str, test_set: TestSet, net: Any, eval
     for line in format_table(result):
         log.info(line)
     return {"data": data, "paper": test_set.paper, "ours": result.metrics, "per_item": result.per_item}
-
-
-def summary_table(results: dict[str, dict[str, Any]]) -> list[str]:
-    """One row per set and metric: paper, ours and ours - paper ('-' where the paper has no number);
-    a set whose data is missing has a row per paper number, marked ``missing``."""
-    rows = [f"{'set':<16}{'metric':<16}{'paper':>12}{'ours':>12}{'difference':>12}"]
-    for name, entry in results.items():
-        if "missing" in entry:
-            for metric, paper in (entry["paper"] or {"-": None}).items():
-                rows.append(f"{name:<16}{metric:<16}{_cell(paper, 12)}{'missing':>12}{'-':>12}")
-            continue
-        for metric, ours in entry["ours"].items():
-            paper = entry["paper"].get(metric)
-            diff = ours - paper if isinstance(paper, (int, float)) and isinstance(ours, (int, float)) else None
-            rows.append(f"{name:<16}{metric:<16}{_cell(paper, 12)}{_cell(ours, 12)}{_cell(diff, 12, signed=True)}")
-    return rows
 
 
 def format_table(result: EvalResult) -> list[str]:

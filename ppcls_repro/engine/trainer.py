@@ -26,6 +26,7 @@ from ppcls_repro.engine.curves import plot_run_curve
 from ppcls_repro.engine.evaluate import EvalResult, Evaluator
 from ppcls_repro.engine.setup import build_dataset, build_evaluator, build_loader, data_summary, start_run
 from ppcls_repro.engine.steps import Step
+from ppcls_repro.engine.summary import log_summary, training_facts
 from ppcls_repro.registry import STEPS, ConfigError, nearest
 from ppcls_repro.utils.logger import VisualDLWriter, get_logger, setup_logging
 
@@ -80,7 +81,9 @@ class Progress:
 
 
 def train(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Run a whole training as configured; returns the final metrics (also in metrics.json)."""
+    """Run a whole training as configured; returns the final metrics (also in metrics.json). Ends
+    with the summary block (best, final, paper, baseline, wall time, weights: ``engine/summary.py``)."""
+    started = time.perf_counter()
     g = cfg["Global"]
     out = Path(g["output_dir"])
     main = distributed.is_main_process()  # with several processes, rank 0 alone writes files
@@ -107,6 +110,7 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
 
     vdl = VisualDLWriter(out / "vdl" if g["use_visualdl"] and main else None, paper=cfg["Paper"].get("metrics"))
     progress = _restore(step, g, data, resume)
+    resumed_at = progress.epoch
     if progress.epoch == 0:
         vdl.text("data", json.dumps(data))
         vdl.text("config", (out / "config.yaml").read_text() if main else "")
@@ -122,7 +126,10 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
         vdl.close()
         if main:  # also after an interruption: the curve so far
             plot_run_curve(out / "train.log", cfg, iters * _batch_size_of(cfg), out / f"{g['best_metric']}_curve.png")
-    return _write_metrics(out, cfg, data, result, progress)
+    report = _write_metrics(out, cfg, data, result, progress)
+    log_summary(training_facts(cfg, result.metrics if result else None, progress.epoch, progress.best_value,
+                               progress.best_epoch, time.perf_counter() - started, resumed_at, data["data"]))
+    return report
 
 
 def _run_epoch(step: Step, loader: Any, epoch: int, iters: int, progress: Progress, g: dict[str, Any],

@@ -42,6 +42,21 @@ def load_as_matlab(path: str | Path) -> np.ndarray:
     return np.asarray(pixels, dtype=np.uint8)
 
 
+def split_image_array(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """An in-memory uint8 image (HxW gray, HxWx1, HxWx2 gray + alpha, HxWx3 RGB, HxWx4 RGBA) as
+    ``read_image`` gives a file: (HxWxC with C = 1 or 3, HxW alpha or None)."""
+    array = np.asarray(image)
+    if array.dtype != np.uint8 or array.ndim not in (2, 3) or (array.ndim == 3 and not 1 <= array.shape[2] <= 4) \
+            or 0 in array.shape:
+        raise DataError(f"expected a uint8 image of shape HxW or HxWxC (C = 1 to 4), got {array.dtype} "
+                        f"of shape {array.shape}")
+    if array.ndim == 2:
+        return array[:, :, None], None
+    if array.shape[2] in (2, 4):
+        return array[:, :, :-1], array[:, :, -1]
+    return array, None
+
+
 def read_image(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     """An image file as (HxWxC uint8 with C = 1 gray or 3 RGB, HxW uint8 alpha or None).
 

@@ -12,7 +12,7 @@ from ppcls_repro.config import load_config
 from ppcls_repro.engine.checkpoint import CheckpointError
 from ppcls_repro.engine.evaluate import EvalResult
 from ppcls_repro.config import set_name
-from ppcls_repro.engine.scoring import evaluate, format_table, parse_set_options, resolve_sets, summary_table
+from ppcls_repro.engine.scoring import evaluate, format_table, parse_set_options, resolve_sets
 from ppcls_repro.engine.trainer import train
 from ppcls_repro.registry import ConfigError
 from ppcls_repro.utils.errors import DataError
@@ -141,15 +141,6 @@ def test_two_sets_in_one_run_and_runs_on_other_sets_keep_each_result(trained, tm
     assert 20 < set12["ours"]["bicubic_psnr"] < 35
 
 
-def test_summary_rows_give_paper_ours_and_difference():
-    rows = summary_table({"Set5": {"paper": {"psnr": 32.39}, "ours": {"psnr": 32.0, "ssim": 0.9}},
-                          "mine": {"paper": {}, "ours": {"psnr": 30.0}}})
-    assert rows[0].split() == ["set", "metric", "paper", "ours", "difference"]
-    assert rows[1].split() == ["Set5", "psnr", "32.3900", "32.0000", "-0.3900"]
-    assert rows[2].split() == ["Set5", "ssim", "-", "0.9000", "-"]
-    assert rows[3].split() == ["mine", "psnr", "-", "30.0000", "-"]
-
-
 def test_eval_tool_reports_a_missing_set_folder_in_one_line(tmp_path):
     command = [sys.executable, str(REPO / "tools" / "eval.py"), "-c", str(SRCNN),
                "-o", f"Global.output_dir={tmp_path / 'out'}", "-o", f"Global.pretrained_model={tmp_path / 'w'}",
@@ -269,7 +260,7 @@ def test_save_images_needs_an_evaluator_of_images(tmp_path):
 
 
 def test_a_baseline_named_like_a_metric_never_replaces_the_papers_number():
-    from ppcls_repro.engine.scoring import paper_numbers
+    from ppcls_repro.engine.summary import paper_numbers
 
     cfg = load_config(REPO / "configs" / "se_resnet110_cifar10.yaml")
     assert cfg["Paper"]["baseline"]["top1"] != cfg["Paper"]["metrics"]["top1"]

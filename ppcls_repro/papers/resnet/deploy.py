@@ -28,7 +28,7 @@ from ppcls_repro.deploy.pipeline import Net, Pipeline
 from ppcls_repro.deploy.predictor import ModelDirError, ShapeRange
 from ppcls_repro.registry import PIPELINES
 from ppcls_repro.utils.errors import DataError
-from ppcls_repro.utils.images import read_image
+from ppcls_repro.utils.images import read_image, split_image_array
 from ppcls_repro.utils.logger import get_logger
 
 MNIST_SIZE = 28
@@ -90,6 +90,11 @@ class Classification(Pipeline):
     def preprocess(self, path: Path) -> np.ndarray:
         """An image file -> the [C, H, W] float32 array the net takes (the Eval transform)."""
         pixels, _ = read_image(path)  # alpha is not part of any training set: dropped
+        return self.transform(pixels, str(path))
+
+    def transform(self, pixels: np.ndarray, name: str) -> np.ndarray:
+        """HxWxC uint8 pixels (C = 1 or 3) -> the [C, H, W] float32 array the net takes; ``name`` names
+        the image in errors."""
         if self.color == "gray" and pixels.shape[2] == 3:
             pixels = np.asarray(Image.fromarray(pixels).convert("L"))[:, :, None]
         elif self.color == "rgb" and pixels.shape[2] == 1:
@@ -102,7 +107,7 @@ class Classification(Pipeline):
         if self.crop_size:
             x = center_crop(x, self.crop_size)
         if x.shape[:2] != self.input_size:
-            raise DataError(f"{path}: the {self.dataset or 'model'} transform makes it {x.shape[1]}x{x.shape[0]}, "
+            raise DataError(f"{name}: the {self.dataset or 'model'} transform makes it {x.shape[1]}x{x.shape[0]}, "
                             f"the net takes {self.input_size[1]}x{self.input_size[0]}")
         x = x - (self.mean_image if self.mean_image is not None else self.mean)
         return np.ascontiguousarray((x / self.std).transpose(2, 0, 1), dtype=np.float32)
@@ -123,6 +128,11 @@ class Classification(Pipeline):
 
     def network_inputs(self, path: Path) -> list[np.ndarray]:
         return [self.preprocess(path)[None]]
+
+    def predict(self, image: np.ndarray, net: Net, batch_size: int = 1) -> list[dict[str, Any]]:
+        """A uint8 image (HxW or HxWxC; alpha dropped) -> its top-k, as ``<stem>_top<k>.json`` lists them."""
+        pixels, _ = split_image_array(image)
+        return self.top(net([self.transform(pixels, "the image")[None]])[0][0])
 
     def shape_range(self, inputs: list[dict[str, Any]], batch_size: int) -> ShapeRange:
         shape = [self.channels, *self.input_size]

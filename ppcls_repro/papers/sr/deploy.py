@@ -18,7 +18,7 @@ rows are ever held whole; the result equals a whole-image run (tested).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from ppcls_repro.deploy.predictor import ModelDirError
 from ppcls_repro.deploy.tiling import Tile, plan_tiles, run_tiled
 from ppcls_repro.papers.sr.protocol import bicubic_upscale
 from ppcls_repro.registry import PIPELINES
-from ppcls_repro.utils.images import quantize_uint8, read_image
+from ppcls_repro.utils.images import quantize_uint8, read_image, split_image_array
 from ppcls_repro.utils.png import PngRowWriter
 from ppcls_repro.utils.progress import track
 
@@ -77,17 +77,36 @@ class SuperResolution(TiledImagePipeline):
 
     def process(self, path: Path, net: Net, out_dir: Path, batch_size: int) -> list[Path]:
         pixels, alpha = read_image(path)
-        planes = pixels if alpha is None else np.concatenate([pixels, alpha[:, :, None]], axis=2)
+        planes = self.with_alpha(pixels, alpha)
         height, width, channels = planes.shape
         s = self.scale
         sr_path, bicubic_path = self.output_paths(path, out_dir)
         with PngRowWriter(sr_path, width * s, height * s, channels) as sr_png, \
                 PngRowWriter(bicubic_path, width * s, height * s, channels) as bicubic_png:
-            for band in track(self.bands(height, width), f"upscaling {path.name}", unit="bands"):
-                sr_rows, bicubic_rows = zip(*(self.block(planes, t, net, batch_size) for t in band))
-                sr_png.write(np.concatenate(sr_rows, axis=1))
-                bicubic_png.write(np.concatenate(bicubic_rows, axis=1))
+            bands = len(self.bands(height, width))
+            for sr_rows, bicubic_rows in track(self.band_rows(planes, net, batch_size), f"upscaling {path.name}",
+                                               total=bands, unit="bands"):
+                sr_png.write(sr_rows)
+                bicubic_png.write(bicubic_rows)
         return [sr_path, bicubic_path]
+
+    def predict(self, image: np.ndarray, net: Net, batch_size: int = 1) -> np.ndarray:
+        """A uint8 image (HxW, or HxWxC: gray, gray + alpha, RGB, RGBA) -> the super-resolved image of
+        the same layout, the pixels ``process`` writes to ``<stem>_x<scale>.png``."""
+        pixels, alpha = split_image_array(image)
+        result = np.concatenate([rows for rows, _ in self.band_rows(self.with_alpha(pixels, alpha), net, batch_size)])
+        return result[:, :, 0] if np.asarray(image).ndim == 2 else result
+
+    @staticmethod
+    def with_alpha(pixels: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+        return pixels if alpha is None else np.concatenate([pixels, alpha[:, :, None]], axis=2)
+
+    def band_rows(self, planes: np.ndarray, net: Net, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The output, band by band from the top: (super-resolved rows, bicubic rows), uint8."""
+        height, width = planes.shape[:2]
+        for band in self.bands(height, width):
+            sr_rows, bicubic_rows = zip(*(self.block(planes, t, net, batch_size) for t in band))
+            yield np.concatenate(sr_rows, axis=1), np.concatenate(bicubic_rows, axis=1)
 
     def block_plan(self) -> tuple[int, int]:
         """(block, context) in input pixels: a block's net input is about ``tile_size`` a side."""
