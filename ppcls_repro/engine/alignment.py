@@ -1,0 +1,355 @@
+"""Alignment with a reference implementation, as the PaddlePaddle reproduction guide asks
+(``ArticleReproduction_CV.md``: forward, loss, backward and a few training steps, logged with
+``reprod_log`` and compared within thresholds). Used by ``tools/align.py``.
+
+Two implementations of one network are compared through callables on numpy arrays
+(``Implementation``); neither side's framework is imported here except Paddle's, for the suite's side
+(``SuiteSide``, built through the normal builders: ``MODELS``, ``SupervisedStep.from_config`` and so the
+config's loss, optimiser, schedule and ``param_lr``). References live in each paper's
+``reference_torch.py`` (torch only there and in ``engine/reference_torch.py``; the normal package never
+imports them) and register in ``ALIGNMENT_REFERENCES``.
+
+The checks (thresholds of the issue; ``Thresholds``):
+- forward: eval-mode outputs on the same input, max absolute difference (float32: 1e-5);
+- backward: train-mode loss and the gradient of every trained parameter after one backward,
+  relative difference (1e-4);
+- train: the loss of each of N optimiser steps on the same batches, the final parameters and the
+  BatchNorm running means, relative difference (1e-4). BatchNorm running variances are compared after
+  undoing the one legitimate kernel difference: Paddle keeps the biased batch variance, PyTorch the
+  unbiased one (the reference side converts its buffer exactly: ``engine/reference_torch.py``).
+
+A relative difference of two tensors is ``max|a - b| / max|b|`` (b the reference), so a tensor's own
+scale does not matter; the logs of ``reprod_log``'s ``ReprodDiffHelper`` (which reports absolute
+differences) are written for values divided by that scale, so their numbers are the relative ones.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import io
+import json
+import logging
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Protocol
+
+import numpy as np
+import paddle
+import yaml
+
+from ppcls_repro.engine.importing import detect_format
+from ppcls_repro.registry import MODELS, STEPS, ConfigError, Registry
+
+ALIGNMENT_REFERENCES = Registry("alignment reference")  # reference implementations (papers/*/reference_torch.py)
+
+Batch = tuple[np.ndarray, np.ndarray]  # (input, target)
+
+
+class AlignmentError(ValueError):
+    """The two sides cannot be compared (names or shapes differ); one line naming the tensor."""
+
+
+@dataclasses.dataclass
+class Implementation:
+    """One side of the comparison. Tensor names and layouts are the suite's (Paddle's ``state_dict``)."""
+
+    forward: Callable[[np.ndarray], np.ndarray]  # eval mode, from the starting weights
+    # train mode, from the starting weights: the loss and every trained parameter's gradient, no update
+    gradients: Callable[[Batch], tuple[float, dict[str, np.ndarray]]]
+    # from the starting weights: one optimiser step per batch; the losses and the final state
+    train: Callable[[list[Batch]], tuple[list[float], dict[str, np.ndarray]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Thresholds:
+    forward: float = 1e-5  # absolute, float32 outputs
+    backward: float = 1e-4  # relative
+    train: float = 1e-4  # relative
+
+
+@dataclasses.dataclass
+class Problem:
+    """What both sides run on: the config the suite builds, its starting weights, the inputs."""
+
+    cfg: dict[str, Any]
+    weights: dict[str, np.ndarray]  # the suite's names; float tensors and integer buffers
+    forward_input: np.ndarray
+    batches: list[Batch]  # batches[0] is also the backward check's batch
+    steps_per_epoch: int
+
+
+class Reference(Protocol):
+    """A reference implementation of the models in ``models`` (registered in ``ALIGNMENT_REFERENCES``)."""
+
+    models: ClassVar[tuple[str, ...]]  # the Arch names it mirrors
+
+    def __init__(self, cfg: dict[str, Any], weights_file: Path | None) -> None:
+        """For ``cfg``'s network; ``weights_file`` is an authors' release to take weights (and, where the
+        reference is the authors' code, structure) from, or None."""
+
+    description: str  # what the reference is (it goes into summary.json)
+    independent: bool  # True when it is not this project's own twin of the suite's code
+
+    def suite_config(self, cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray] | None]:
+        """The config the suite's side builds (e.g. the Arch an authors' file implies) and its starting
+        weights, or None for the suite's own initialisation."""
+
+    def example_input(self, rng: np.random.Generator, batch_size: int) -> np.ndarray:
+        """An eval-mode input."""
+
+    def example_batch(self, rng: np.random.Generator, batch_size: int) -> Batch:
+        """A training batch (input, target) of the config's training shapes."""
+
+    def implementation(self, problem: Problem) -> Implementation:
+        """The reference side, starting from ``problem.weights``."""
+
+
+def find_reference(arch_name: str) -> type[Reference] | None:
+    for name in ALIGNMENT_REFERENCES.names():
+        reference = ALIGNMENT_REFERENCES.get(name)
+        if arch_name in reference.models:
+            return reference
+    return None
+
+
+def covered_models() -> list[str]:
+    return sorted({m for name in ALIGNMENT_REFERENCES.names() for m in ALIGNMENT_REFERENCES.get(name).models})
+
+
+# --- the suite's side ----------------------------------------------------------------------------------
+
+def perturb_constants(weights: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+    """Float tensors that start constant (biases, BatchNorm scale, shift and statistics, PReLU slopes)
+    get small random values: a mapping error in them cannot hide behind equal values. Variances stay
+    positive."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, value in weights.items():
+        if value.dtype.kind == "f" and value.size > 1 and np.all(value == value.flat[0]):
+            c = float(value.flat[0])
+            noise = rng.standard_normal(value.shape).astype(value.dtype) * 0.1 * max(abs(c), 1.0)
+            value = np.abs(c + noise) if name.endswith("_variance") else c + noise
+        out[name] = np.asarray(value)
+    return out
+
+
+def imported_start(cfg: dict[str, Any], weights_file: Path | None) -> tuple[dict[str, Any], dict[str, np.ndarray] | None]:
+    """The config and starting weights for an authors' file, converted by the importer
+    (``tools/import_weights.py``'s formats; the Arch keys it implies are applied); unchanged without one."""
+    if weights_file is None:
+        return cfg, None
+    fmt = detect_format(Path(weights_file))
+    if fmt.model != cfg["Arch"]["name"]:
+        raise ConfigError(f"Arch.name: {weights_file} holds {fmt.model} weights, the config builds {cfg['Arch']['name']}")
+    imported = fmt.convert(Path(weights_file), cfg["Arch"])
+    cfg["Arch"] = {**cfg["Arch"], **imported.arch}
+    return cfg, {k: np.asarray(v) for k, v in imported.weights.items()}
+
+
+def initial_weights(cfg: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The suite's network as the config initialises it (seeded with ``Global.seed``)."""
+    paddle.seed(cfg["Global"]["seed"])
+    net = MODELS.build(cfg["Arch"], "Arch")
+    return {name: value.numpy() for name, value in net.state_dict().items()}
+
+
+class SuiteSide:
+    """The suite's side: every call builds the config's network (and, for training, its step: loss,
+    optimiser, schedule, per-layer learning rates) afresh and loads ``problem.weights``."""
+
+    def __init__(self, problem: Problem) -> None:
+        if problem.cfg["Step"]["name"] != "SupervisedStep":
+            raise ConfigError(f"Step.name: alignment covers SupervisedStep configs, not {problem.cfg['Step']['name']}")
+        self.problem = problem
+
+    def implementation(self) -> Implementation:
+        return Implementation(forward=self.forward, gradients=self.gradients, train=self.train)
+
+    def _step(self) -> Any:
+        step = STEPS.get("SupervisedStep").from_config(self.problem.cfg, steps_per_epoch=self.problem.steps_per_epoch)
+        step.load_weights({k: paddle.to_tensor(v) for k, v in self.problem.weights.items()}, "alignment weights")
+        return step
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        net = self._step().model
+        net.eval()
+        with paddle.no_grad():
+            return net(paddle.to_tensor(x)).numpy()
+
+    def gradients(self, batch: Batch) -> tuple[float, dict[str, np.ndarray]]:
+        step = self._step()
+        step.train()
+        loss = step.loss(step.model(paddle.to_tensor(batch[0])), paddle.to_tensor(batch[1]))
+        loss.backward()
+        grads = {name: p.grad.numpy() for name, p in step.model.named_parameters() if not p.stop_gradient}
+        return float(loss), grads
+
+    def train(self, batches: list[Batch]) -> tuple[list[float], dict[str, np.ndarray]]:
+        step = self._step()
+        step.train()
+        losses = [step.train_step({"input": paddle.to_tensor(x), "target": paddle.to_tensor(t)})["loss"]
+                  for x, t in batches]
+        return losses, {name: v.numpy() for name, v in step.model.state_dict().items()}
+
+
+# --- comparing -----------------------------------------------------------------------------------------
+
+def relative_diff(a: np.ndarray, b: np.ndarray) -> float:
+    """``max|a - b| / max|b|`` (0 when both are 0)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape:
+        raise AlignmentError(f"shapes differ: {a.shape} (suite) vs {b.shape} (reference)")
+    scale = float(np.max(np.abs(b))) if b.size else 0.0
+    diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+    return diff / scale if scale > 0 else diff
+
+
+def _common(suite: dict[str, np.ndarray], ref: dict[str, np.ndarray], what: str) -> list[str]:
+    floats = sorted(k for k, v in suite.items() if np.asarray(v).dtype.kind == "f")
+    missing = sorted(set(floats) - set(ref))
+    extra = sorted(set(ref) - set(floats))
+    if missing or extra:
+        raise AlignmentError(f"{what}: the reference lacks {missing[:4]} and has extra {extra[:4]}")
+    return floats
+
+
+def _scaled(values: dict[str, np.ndarray], ref: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each value divided by the reference's max |value| of the same key (for relative reprod_log diffs)."""
+    out = {}
+    for key, value in values.items():
+        scale = float(np.max(np.abs(ref[key]))) if np.size(ref[key]) else 0.0
+        out[key] = np.asarray(value, np.float64) / (scale if scale > 0 else 1.0)
+    return out
+
+
+def write_reprod_log(out: Path, kind: str, suite: dict[str, np.ndarray], ref: dict[str, np.ndarray],
+                     threshold: float, relative: bool) -> None:
+    """``<kind>_paddle.npy`` and ``<kind>_ref.npy`` (``ReprodLogger``) and ``<kind>_diff.log``
+    (``ReprodDiffHelper``, max differences; of scaled values when ``relative``)."""
+    try:
+        from reprod_log import ReprodDiffHelper, ReprodLogger
+    except ImportError:
+        raise ConfigError("reprod_log is not installed: pip install reprod_log==1.0.1 (the test extra)") from None
+    for side, values in (("paddle", suite), ("ref", ref)):
+        logger = ReprodLogger()
+        for key, value in values.items():
+            logger.add(key, np.asarray(value))
+        logger.save(str(out / f"{kind}_{side}.npy"))
+    helper = ReprodDiffHelper()
+    if relative:
+        suite, ref = _scaled(suite, ref), _scaled(ref, ref)
+    helper.compare_info({k: np.asarray(v) for k, v in suite.items()}, {k: np.asarray(v) for k, v in ref.items()})
+    log_file = out / f"{kind}_diff.log"
+    # reprod_log's report adds a stdout and a file handler to the root logger and never removes them
+    # (every later log line would land in this file): it gets the root logger to itself, then it is restored.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    for handler in handlers:
+        root.removeHandler(handler)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            helper.report(diff_method="max", diff_threshold=threshold, path=str(log_file))
+    finally:
+        for handler in root.handlers[:]:
+            handler.close()
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+    note = "values divided by the reference's max |value| per key: the diffs are relative\n" if relative else ""
+    log_file.write_text(note + log_file.read_text())
+
+
+def _worst(diffs: dict[str, float]) -> tuple[str, float]:
+    name = max(diffs, key=diffs.get)
+    return name, diffs[name]
+
+
+def align(problem: Problem, suite: Implementation, reference: Implementation, out: Path,
+          description: str, independent: bool, config: str = "",
+          thresholds: Thresholds = Thresholds()) -> dict[str, Any]:
+    """Run the three checks, write the reprod_log files and ``summary.json`` into ``out``; the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    checks: dict[str, Any] = {}
+
+    ours, theirs = suite.forward(problem.forward_input), reference.forward(problem.forward_input)
+    if ours.shape != theirs.shape:
+        raise AlignmentError(f"forward: output shapes differ, {ours.shape} (suite) vs {theirs.shape} (reference)")
+    write_reprod_log(out, "forward", {"output": ours}, {"output": theirs}, thresholds.forward, relative=False)
+    diff = float(np.max(np.abs(ours.astype(np.float64) - theirs)))
+    checks["forward"] = {"max_abs_diff": diff, "threshold": thresholds.forward, "passed": diff <= thresholds.forward,
+                         "output_shape": list(ours.shape), "output_max_abs": float(np.max(np.abs(theirs)))}
+
+    (loss_s, grads_s), (loss_r, grads_r) = suite.gradients(problem.batches[0]), reference.gradients(problem.batches[0])
+    names = _common(grads_s, grads_r, "backward")
+    suite_values = {"loss": np.asarray([loss_s]), **{f"grad.{k}": grads_s[k] for k in names}}
+    ref_values = {"loss": np.asarray([loss_r]), **{f"grad.{k}": grads_r[k] for k in names}}
+    write_reprod_log(out, "backward", suite_values, ref_values, thresholds.backward, relative=True)
+    diffs = {key: relative_diff(suite_values[key], ref_values[key]) for key in suite_values}
+    worst, value = _worst(diffs)
+    checks["backward"] = {"max_rel_diff": value, "threshold": thresholds.backward, "passed": value <= thresholds.backward,
+                          "loss_rel_diff": diffs["loss"], "worst": worst, "parameters": len(names),
+                          "loss": loss_r}
+
+    (curve_s, state_s), (curve_r, state_r) = suite.train(problem.batches), reference.train(problem.batches)
+    names = _common(state_s, state_r, "train")
+    suite_values = {"loss_curve": np.asarray(curve_s), **{k: state_s[k] for k in names}}
+    ref_values = {"loss_curve": np.asarray(curve_r), **{k: state_r[k] for k in names}}
+    write_reprod_log(out, "train", suite_values, ref_values, thresholds.train, relative=True)
+    curve = max(relative_diff(a, b) for a, b in zip(curve_s, curve_r))
+    diffs = {key: relative_diff(suite_values[key], ref_values[key]) for key in names}
+    worst, value = _worst(diffs) if diffs else ("", 0.0)
+    total = max(curve, value)
+    checks["train"] = {"max_rel_diff": total, "threshold": thresholds.train, "passed": total <= thresholds.train,
+                       "loss_curve_rel_diff": curve, "final_state_rel_diff": value, "worst": worst,
+                       "steps": len(problem.batches), "loss_curve": [float(v) for v in curve_r]}
+
+    summary = {"config": config, "reference": description, "independent": independent,
+               "passed": all(c["passed"] for c in checks.values()), "checks": checks}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def build_problem(cfg: dict[str, Any], reference: Reference, steps: int, batch_size: int,
+                  steps_per_epoch: int) -> Problem:
+    """The config the suite builds, its starting weights (the reference's, or the config's initialisation
+    with ``perturb_constants``) and seeded inputs."""
+    suite_cfg, weights = reference.suite_config(copy.deepcopy(cfg))
+    if weights is None:
+        weights = perturb_constants(initial_weights(suite_cfg), cfg["Global"]["seed"])
+    rng = np.random.default_rng(cfg["Global"]["seed"])
+    return Problem(cfg=suite_cfg, weights=weights, forward_input=reference.example_input(rng, batch_size),
+                   batches=[reference.example_batch(rng, batch_size) for _ in range(steps)],
+                   steps_per_epoch=steps_per_epoch)
+
+
+def configs_covered(folder: Path) -> list[str]:
+    """The configs in ``folder`` whose Arch has a registered reference."""
+    covered = set(covered_models())
+    names = []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        try:
+            arch = (yaml.safe_load(path.read_text()) or {}).get("Arch", {}).get("name")
+        except (OSError, yaml.YAMLError, AttributeError):
+            continue
+        if arch in covered:
+            names.append(path.name)
+    return names
+
+
+def run_alignment(cfg: dict[str, Any], config: str | Path, out: Path, steps: int = 5, batch_size: int = 4,
+                  steps_per_epoch: int = 1, weights_file: Path | None = None) -> dict[str, Any]:
+    """``tools/align.py``: the reference of ``cfg``'s model, the three checks, the files in ``out``."""
+    if steps < 1 or batch_size < 1 or steps_per_epoch < 1:
+        raise ConfigError(f"--steps, --batch-size and --steps-per-epoch must be >= 1, got {steps}, {batch_size}, "
+                          f"{steps_per_epoch}")
+    reference_cls = find_reference(cfg["Arch"]["name"])
+    if reference_cls is None:
+        covered = configs_covered(Path(config).parent)
+        raise ConfigError(f"Arch.name: {cfg['Arch']['name']} ({config}) has no alignment reference yet; configs "
+                          f"with one: {', '.join(covered) or 'none'} (models {', '.join(covered_models())})")
+    reference = reference_cls(copy.deepcopy(cfg), weights_file)
+    problem = build_problem(cfg, reference, steps, batch_size, steps_per_epoch)
+    suite = SuiteSide(problem).implementation()
+    return align(problem, suite, reference.implementation(problem), Path(out), reference.description,
+                 reference.independent, str(config))
