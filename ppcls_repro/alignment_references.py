@@ -6,3 +6,5 @@ A paper that gains a reference adds its line.
 import ppcls_repro.plugins  # noqa: F401  (the models, losses and optimisers the suite's side builds)
 
 import ppcls_repro.papers.sr.reference_torch  # noqa: F401  (SRCNN, FSRCNN)
+import ppcls_repro.papers.dncnn.reference_torch  # noqa: F401  (DnCNN)
+import ppcls_repro.papers.resnet.reference_torch  # noqa: F401  (CIFAR ResNets, SE CIFAR ResNets)

@@ -113,17 +113,28 @@ class TorchSide:
     ``suite_key`` names its tensors as the suite does, ``loss`` is the config's loss in PyTorch."""
 
     def __init__(self, build: Callable[[], torch.nn.Module], suite_key: SuiteKey, loss: TorchLoss,
-                 problem: Problem) -> None:
+                 problem: Problem, torch_state: dict[str, np.ndarray] | None = None) -> None:
+        """``torch_state``: the module's own state dict to start from (an authors' file, loaded as it is,
+        so that the suite's importer alone maps it); None copies ``problem.weights`` in through ``suite_key``."""
         torch.set_num_threads(int(problem.cfg["Global"].get("cpu_threads") or 1))
         self.build, self.suite_key, self.loss, self.problem = build, suite_key, loss, problem
+        self.torch_state = torch_state
 
     def implementation(self) -> Implementation:
         return Implementation(forward=self.forward, gradients=self.gradients, train=self.train)
 
     def _module(self) -> torch.nn.Module:
-        module = self.build()
-        load_suite_weights(module, self.problem.weights, self.suite_key)
+        module = self.build().to(getattr(torch, self.problem.dtype))
+        if self.torch_state is None:
+            load_suite_weights(module, self.problem.weights, self.suite_key)
+        else:
+            own = module.state_dict()  # files of older torch versions lack num_batches_tracked
+            state = {k: torch.from_numpy(np.array(v)) for k, v in self.torch_state.items()}
+            module.load_state_dict({**{k: v for k, v in own.items() if k.endswith("num_batches_tracked")}, **state})
         return module
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(self.problem.cast(array))
 
     def _named_parameters(self, module: torch.nn.Module) -> list[tuple[str, torch.nn.Parameter]]:
         return [(self.suite_key(k), p) for k, p in module.named_parameters() if self.suite_key(k)]
@@ -131,13 +142,13 @@ class TorchSide:
     def forward(self, x: np.ndarray) -> np.ndarray:
         module = self._module().eval()
         with torch.no_grad():
-            return module(torch.from_numpy(x)).numpy()
+            return module(self._tensor(x)).numpy()
 
     def gradients(self, batch: Batch) -> tuple[float, dict[str, np.ndarray]]:
         module = self._module().train()
         named = self._named_parameters(module)
         torch_optimizer(self.problem.cfg["Optimizer"], named)  # only for ``trainable``: which parameters get gradients
-        loss = self.loss(module(torch.from_numpy(batch[0])), torch.from_numpy(batch[1]))
+        loss = self.loss(module(self._tensor(batch[0])), self._tensor(batch[1]))
         loss.backward()
         linear = linear_weights(module)
         return float(loss.detach()), {self.suite_key(k): _suite_layout(p.grad, k in linear)
@@ -152,7 +163,7 @@ class TorchSide:
         for t, (x, target) in enumerate(batches):
             for group in optimizer.param_groups:
                 group["lr"] = lr(t) * group["multiplier"]
-            loss = self.loss(module(torch.from_numpy(x)), torch.from_numpy(target))
+            loss = self.loss(module(self._tensor(x)), self._tensor(target))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
