@@ -13,8 +13,9 @@ The checks (thresholds of the issue; ``Thresholds``):
 - forward: eval-mode outputs on the same input, max absolute difference (float32: 1e-5);
 - backward: train-mode loss and the gradient of every trained parameter after one backward,
   relative difference (1e-4);
-- train: the loss of each of N optimiser steps on the same batches, the final parameters and the
-  BatchNorm running means, relative difference (1e-4). BatchNorm running variances are compared after
+- train: the loss of each of N optimiser steps on the same batches, the final parameters and BatchNorm
+  running means, and what the steps changed in them (final - start, on its own scale), relative
+  difference (1e-4). BatchNorm running variances are compared after
   undoing the one legitimate kernel difference: Paddle keeps the biased batch variance, PyTorch the
   unbiased one (the reference side converts its buffer exactly: ``engine/reference_torch.py``).
 
@@ -304,8 +305,14 @@ def _train(problem: Problem, suite: Implementation, reference: Implementation
     curve = max(relative_diff(a, b) for a, b in zip(curve_s, curve_r))
     diffs = {key: relative_diff(suite_values[key], ref_values[key]) for key in names}
     worst, value = _worst(diffs) if diffs else ("", 0.0)
-    return ({"max_rel_diff": max(curve, value), "loss_curve_rel_diff": curve, "final_state_rel_diff": value,
-             "worst": worst, "steps": len(problem.batches), "loss_curve": [float(v) for v in curve_r]},
+    # What the steps changed, compared on its own scale: a missing weight decay of 1e-4 moves the weights
+    # by ~lr x 1e-4 x steps of their size (below the threshold), but the updates by ~1e-2 of theirs.
+    start = {key: np.asarray(problem.weights[key], np.float64) for key in names}
+    updates = {key: relative_diff(state_s[key] - start[key], state_r[key] - start[key]) for key in names}
+    moved, update = _worst(updates) if updates else ("", 0.0)
+    return ({"max_rel_diff": max(curve, value, update), "loss_curve_rel_diff": curve, "final_state_rel_diff": value,
+             "worst": worst, "update_rel_diff": update, "worst_update": moved, "steps": len(problem.batches),
+             "loss_curve": [float(v) for v in curve_r]},
             suite_values, ref_values)
 
 
