@@ -167,3 +167,23 @@ def test_the_tool_exits_0_on_success_and_1_with_one_line_without_a_reference(tmp
                              capture_output=True, text=True, cwd=REPO)
     assert missing.returncode == 1 and missing.stderr.strip().count("\n") == 0
     assert "no alignment reference yet" in missing.stderr and "fsrcnn_x3.yaml" in missing.stderr
+
+
+@pytest.mark.parametrize("node", [
+    {"name": "Constant", "learning_rate": 0.01},
+    {"name": "Piecewise", "learning_rate": 0.1, "decay_iters": [3, 6], "gamma": 0.1},
+    {"name": "Piecewise", "learning_rate": 0.1, "decay_epochs": [1.5], "warmup_iters": 2, "warmup_lr": 0.01},
+    {"name": "Piecewise", "learning_rate": 0.1, "decay_iters": [6], "warmup_iters": 3, "warmup_lr": 0.01,
+     "warmup_mode": "constant"},
+    {"name": "Cosine", "learning_rate": 0.1, "eta_min": 0.001, "warmup_iters": 2, "warmup_lr": 0.0},
+])
+def test_the_reference_schedule_follows_the_suites(node):
+    """The PyTorch side computes each iteration's lr itself; the suite's schedule steps after each update."""
+    from ppcls_repro.engine.reference_torch import lr_at
+    from ppcls_repro.registry import LR_SCHEDULERS
+
+    schedule = LR_SCHEDULERS.build(node, "Optimizer.lr", steps_per_epoch=2, epochs=4)
+    reference = lr_at(node, steps_per_epoch=2, epochs=4)
+    for t in range(10):
+        assert reference(t) == pytest.approx(float(schedule()), rel=1e-9, abs=1e-12), t
+        schedule.step()
