@@ -23,6 +23,12 @@ The checks (thresholds of the issue; ``Thresholds``):
 A relative difference of two tensors is ``max|a - b| / max|b|`` (b the reference), so a tensor's own
 scale does not matter; the logs of ``reprod_log``'s ``ReprodDiffHelper`` (which reports absolute
 differences) are written for values divided by that scale, so their numbers are the relative ones.
+
+Both sides start from the same weights: an authors' file through the suite's importer
+(``imported_start``), or the config's initialisation with constant tensors made random
+(``perturb_constants``) and BatchNorm statistics taken from a batch (``calibrate_batchnorm``), so that
+no mapping error hides behind equal values. Inputs are seeded random arrays of the config's training
+shapes (``Reference.example_batch``): the checks compare implementations, not data.
 """
 from __future__ import annotations
 
