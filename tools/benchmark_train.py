@@ -7,11 +7,12 @@
 Both sides train the same network with the same optimiser and loss on the same random batch, with
 the same number of CPU threads: ResNet (CifarResNet of ppcls_repro/papers/resnet/resnet.py, option A)
 with momentum SGD, weight decay and cross entropy; SRCNN (ppcls_repro/papers/sr/srcnn.py, unpadded
-as in training) with Adam and MSE, configs/srcnn.yaml's settings. The PyTorch copies below have
-the same layers and the same parameter count (checked).
+as in training) with Adam and MSE, configs/srcnn.yaml's settings. The PyTorch networks are the
+papers' alignment twins (``papers/sr/reference_torch.py``, ``papers/resnet/reference_torch.py``;
+``tools/align.py`` checks they compute what the suite computes); the parameter counts are checked.
 The Paddle side runs the project's own step (``SupervisedStep.train_step``). Rounds of the two
 alternate, so both see the same machine load; the median of the rounds is reported.
-PyTorch is imported only here (it is not a dependency of the project).
+PyTorch is imported only here and in those twins (the test extra).
 """
 from __future__ import annotations
 
@@ -46,18 +47,18 @@ def paddle_srcnn_step(threads: int):
 
 def torch_srcnn_step(threads: int):
     import torch
-    import torch.nn as tnn
-    import torch.nn.functional as tF
+
+    from ppcls_repro.papers.sr.reference_torch import TorchSRCNN
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    net = tnn.Sequential(tnn.Conv2d(1, 64, 9), tnn.ReLU(), tnn.Conv2d(64, 32, 1), tnn.ReLU(), tnn.Conv2d(32, 1, 5))
-    optimizer = torch.optim.Adam([{"params": net[:4].parameters()},
-                                  {"params": net[4].parameters(), "lr": 1e-4}], lr=1e-3)
+    net = TorchSRCNN().train()  # unpadded in training, as the suite's SRCNN
+    optimizer = torch.optim.Adam([{"params": [*net.conv1.parameters(), *net.conv2.parameters()]},
+                                  {"params": net.conv3.parameters(), "lr": 1e-4}], lr=1e-3)
     count = sum(p.numel() for p in net.parameters())
 
     def run(x: np.ndarray, y: np.ndarray) -> None:
-        loss = tF.mse_loss(net(torch.from_numpy(x)), torch.from_numpy(y))
+        loss = torch.nn.functional.mse_loss(net(torch.from_numpy(x)), torch.from_numpy(y))
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -93,51 +94,17 @@ class _NoSchedule:
 
 def torch_step(depth: int, in_channels: int, threads: int):
     import torch
-    import torch.nn as tnn
-    import torch.nn.functional as tF
+
+    from ppcls_repro.papers.resnet.reference_torch import TorchCifarResNet
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-
-    class Block(tnn.Module):
-        def __init__(self, cin: int, cout: int, stride: int) -> None:
-            super().__init__()
-            self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = tnn.BatchNorm2d(cout)
-            self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = tnn.BatchNorm2d(cout)
-            self.stride, self.extra = stride, cout - cin
-
-        def forward(self, x):
-            out = self.bn2(self.conv2(tF.relu(self.bn1(self.conv1(x)))))
-            shortcut = x[:, :, ::self.stride, ::self.stride] if self.stride > 1 else x
-            if self.extra:  # option A: zero channels appended
-                shortcut = tF.pad(shortcut, (0, 0, 0, 0, 0, self.extra))
-            return tF.relu(out + shortcut)
-
-    class Net(tnn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            n = (depth - 2) // 6
-            self.conv1 = tnn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
-            self.bn1 = tnn.BatchNorm2d(16)
-            blocks, width = [], 16
-            for stage, out in enumerate((16, 32, 64)):
-                for i in range(n):
-                    blocks.append(Block(width, out, 2 if stage and i == 0 else 1))
-                    width = out
-            self.blocks = tnn.Sequential(*blocks)
-            self.fc = tnn.Linear(64, 10)
-
-        def forward(self, x):
-            return self.fc(self.blocks(tF.relu(self.bn1(self.conv1(x)))).mean(dim=(2, 3)))
-
-    model = Net()
+    model = TorchCifarResNet(depth=depth, in_channels=in_channels).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
     count = sum(p.numel() for p in model.parameters())
 
     def run(x: np.ndarray, y: np.ndarray) -> None:
-        loss = tF.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+        loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()

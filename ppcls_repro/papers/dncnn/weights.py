@@ -85,6 +85,19 @@ class DnCNNMatConvNet:
             description=f"DnCNN depth {depth}, MatConvNet with BatchNorm merged (imported as identity BN + bias)")
 
 
+def batchnorm_layers(state: dict[str, Any]) -> set[int]:
+    """The indices ``i`` of ``dncnn.<i>`` that are BatchNorm layers (they have running statistics)."""
+    return {int(TORCH_KEY.match(k).group(1)) for k in state if TORCH_KEY.match(k) and k.endswith("running_mean")}
+
+
+def suite_key(key: str, bn_layers: set[int]) -> str | None:
+    """The suite's name of the authors' ``dncnn.<i>.*`` tensor (None for ``num_batches_tracked``)."""
+    index, name = TORCH_KEY.match(key).groups()
+    if name == "num_batches_tracked":
+        return None
+    return f"body.{index}.{BN_NAMES[name] if int(index) in bn_layers else name}"
+
+
 @WEIGHT_FORMATS.register
 class DnCNNPyTorch:
     """DnCNN from the authors' PyTorch training code: the pickled module or its state dict."""
@@ -101,13 +114,9 @@ class DnCNNPyTorch:
         unknown = sorted(key for key in state if not TORCH_KEY.match(key))
         if unknown:
             raise DataError(f"{path}: entries that are not DnCNN's dncnn.<i>.*: {', '.join(unknown[:4])}")
-        bn_layers = {int(TORCH_KEY.match(k).group(1)) for k in state if k.endswith("running_mean")}
-        weights = {}
-        for key, value in state.items():
-            index, name = TORCH_KEY.match(key).groups()
-            if name == "num_batches_tracked":
-                continue
-            weights[f"body.{index}.{BN_NAMES[name] if int(index) in bn_layers else name}"] = value.astype(np.float32)
+        bn_layers = batchnorm_layers(state)
+        weights = {suite_key(key, bn_layers): value.astype(np.float32) for key, value in state.items()
+                   if suite_key(key, bn_layers) is not None}
         convs = sorted(int(k.split(".")[1]) for k in weights if k.endswith(".weight") and weights[k].ndim == 4)
         first = weights[f"body.{convs[0]}.weight"]
         return ImportedWeights(

@@ -45,14 +45,20 @@ def _blocks(state: dict[str, np.ndarray], pattern: str) -> list[int]:
     return [len(found.get(stage, ())) for stage in (1, 2, 3, 4)]
 
 
-def _rename(key: str, value: np.ndarray, renames: list[tuple[str, str]]) -> tuple[str, np.ndarray] | None:
+def suite_key(key: str, renames: list[tuple[str, str]] = ()) -> str | None:
+    """The suite's name of a PyTorch state-dict key: ``renames`` (regex, replacement) applied in order,
+    BatchNorm's running statistics renamed; None for ``num_batches_tracked`` (Paddle keeps no such count)."""
     if key.endswith("num_batches_tracked"):
         return None
     for old, new in renames:
         key = re.sub(old, new, key)
     head, _, leaf = key.rpartition(".")
-    key = f"{head}.{BN_NAMES.get(leaf, leaf)}"
-    return key, value
+    return f"{head}.{BN_NAMES.get(leaf, leaf)}"
+
+
+def _rename(key: str, value: np.ndarray, renames: list[tuple[str, str]]) -> tuple[str, np.ndarray] | None:
+    name = suite_key(key, renames)
+    return None if name is None else (name, value)
 
 
 @WEIGHT_FORMATS.register
