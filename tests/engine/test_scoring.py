@@ -257,13 +257,3 @@ def test_save_images_needs_an_evaluator_of_images(tmp_path):
     with pytest.raises(ConfigError, match=r"^--save_images: ClassificationEvaluator \(Metric.name\) makes no images"):
         evaluate(cfg, save_images=tmp_path / "img")
     assert not list(tmp_path.iterdir())  # refused before anything is written
-
-
-def test_a_baseline_named_like_a_metric_never_replaces_the_papers_number():
-    from ppcls_repro.engine.summary import paper_numbers
-
-    cfg = load_config(REPO / "configs" / "se_resnet110_cifar10.yaml")
-    assert cfg["Paper"]["baseline"]["top1"] != cfg["Paper"]["metrics"]["top1"]
-    assert paper_numbers(cfg, set_name(cfg["DataLoader"]["Eval"]["dataset"])) == cfg["Paper"]["metrics"]
-    sr = load_config(SRCNN)
-    assert paper_numbers(sr, "Set5") == {"psnr": 32.39, "bicubic_psnr": 30.39}
