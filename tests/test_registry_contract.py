@@ -153,6 +153,20 @@ def test_model_exports_and_the_static_model_matches(name, tmp_path):
         assert examples and diff <= 1e-4 * scale
 
 
+@pytest.mark.parametrize("name", sorted(set(TINY_MODELS) - set(NOT_EXPORTED)))
+def test_model_exports_to_onnx_equal_to_paddle_inference(name, tmp_path):
+    pytest.importorskip("paddle2onnx", reason="the onnx extra (paddle2onnx, onnxruntime) is not installed")
+    pytest.importorskip("onnxruntime", reason="the onnx extra (paddle2onnx, onnxruntime) is not installed")
+    from ppcls_repro.deploy.onnx import export_onnx
+
+    net = _build_model(name, 0)
+    for sub, branch in net.export_spec().static_models(net).items():
+        folder = tmp_path / (sub or "model")
+        _, _, examples, _ = save_and_verify(branch, folder)
+        out, diff, scale = export_onnx(folder, [s.name for s in branch.inputs], examples)
+        assert out.stat().st_size > 0 and diff <= 1e-4 * scale, (name, sub, diff)
+
+
 @pytest.mark.parametrize("name", sorted(TINY_PIPELINES))
 def test_pipeline_builds_and_states_its_inputs(name):
     pipeline = PIPELINES.build({"name": name, **TINY_PIPELINES[name]}, f"TINY_PIPELINES.{name}")

@@ -85,8 +85,9 @@ def save_dir_of(cfg: dict[str, Any]) -> Path:
                 or Path(cfg["Global"]["output_dir"]) / "inference")
 
 
-def export_model(cfg: dict[str, Any], save_dir: str | Path | None = None) -> ExportResult:
-    """Export ``Global.pretrained_model`` as configured (see the module docstring)."""
+def export_model(cfg: dict[str, Any], save_dir: str | Path | None = None, onnx: bool = False) -> ExportResult:
+    """Export ``Global.pretrained_model`` as configured (see the module docstring); with ``onnx``, also
+    as ``inference.onnx`` beside each static model, checked against it (``deploy/onnx.py``)."""
     source = cfg["Global"]["pretrained_model"]
     if not source:
         raise ConfigError("Global.pretrained_model: required for export "
@@ -94,12 +95,13 @@ def export_model(cfg: dict[str, Any], save_dir: str | Path | None = None) -> Exp
     paddle.set_device("cpu")  # tracing is device-independent; the predictor picks its device later
     weights = load_weights(source)
     return export_network(build_network(cfg, weights, str(source)), cfg,
-                          Path(save_dir) if save_dir else save_dir_of(cfg), weights_source=str(source))
+                          Path(save_dir) if save_dir else save_dir_of(cfg), weights_source=str(source), onnx=onnx)
 
 
 def export_network(net: paddle.nn.Layer, cfg: dict[str, Any], save_dir: Path,
-                   weights_source: str | None = None) -> ExportResult:
-    """Trace, save, describe and verify ``net`` (already holding its weights) into ``save_dir``."""
+                   weights_source: str | None = None, onnx: bool = False) -> ExportResult:
+    """Trace, save, describe and verify ``net`` (already holding its weights) into ``save_dir``; with
+    ``onnx``, convert each static model to ONNX and verify it against Paddle Inference too."""
     log = get_logger()
     net.eval()
     spec = export_spec_of(net, cfg)
@@ -111,6 +113,8 @@ def export_network(net: paddle.nn.Layer, cfg: dict[str, Any], save_dir: Path,
         program_files[sub] = {"program": files.program.name, "params": files.params.name}
         inputs += [{**_describe_input(s), **({"branch": sub} if sub else {})} for s in branch.inputs]
         checks[sub] = (diff, scale, [list(x.shape) for x in examples])
+        if onnx:
+            written.append(_onnx_checked(save_dir / sub if sub else save_dir, branch, examples))
     for name, array in spec.assets.items():  # data-derived arrays the pipeline reads (e.g. a mean image)
         np.save(save_dir / name, array)
         written.append(save_dir / name)
@@ -154,6 +158,21 @@ def save_and_verify(branch: Branch, folder: Path) -> tuple[Any, float, list[np.n
     outputs = Predictor(folder, PredictorOptions(device="cpu"))(examples)
     scale = max(1.0, max(float(np.abs(r).max()) for r in reference))
     return files, max_abs_diff(outputs, reference), examples, scale
+
+
+def _onnx_checked(folder: Path, branch: Branch, examples: list[np.ndarray]) -> Path:
+    """``folder``'s static model as ONNX, equal to it on ``examples`` within the export tolerance."""
+    from ppcls_repro.deploy.onnx import OnnxUnavailable, export_onnx  # optional packages: only for --format onnx
+
+    try:
+        out, diff, scale = export_onnx(folder, [s.name for s in branch.inputs], examples)
+    except OnnxUnavailable as err:
+        raise ExportError(str(err)) from None
+    if not diff <= VERIFY_TOLERANCE * scale:
+        raise ExportError(f"{out}: onnxruntime differs from Paddle Inference by {diff:.3g} "
+                          f"(> {VERIFY_TOLERANCE:g} x {scale:.3g}); the ONNX export is wrong")
+    get_logger().info(f"{out}: onnxruntime vs Paddle Inference max abs diff {diff:.2e}")
+    return out
 
 
 def _describe_input(spec: paddle.static.InputSpec) -> dict[str, Any]:
