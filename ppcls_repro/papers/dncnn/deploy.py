@@ -26,6 +26,7 @@ import numpy as np
 from ppcls_repro.deploy.pipeline import Net, TiledImagePipeline
 from ppcls_repro.deploy.predictor import ModelDirError
 from ppcls_repro.deploy.tiling import Tile, plan_tiles, run_tiled
+from ppcls_repro.metrics.noise import noise_sigma
 from ppcls_repro.registry import PIPELINES
 from ppcls_repro.utils.images import quantize_uint8, read_image
 from ppcls_repro.utils.logger import get_logger
@@ -86,6 +87,8 @@ class Denoise(TiledImagePipeline):
     def process(self, path: Path, net: Net, out_dir: Path, batch_size: int) -> list[Path]:
         pixels, alpha = read_image(path)
         height, width, channels = pixels.shape
+        if not self.add_noise and (warning := self.clean_input_warning(pixels, path.name)):
+            get_logger().warning(warning)
         noise = NoiseRows(self.noise_seed, width, channels) if self.add_noise else None
         squared_errors = {"noisy": 0.0, "denoised": 0.0}
         paths = self.output_paths(path, out_dir)
@@ -109,6 +112,18 @@ class Denoise(TiledImagePipeline):
             get_logger().info(f"{path.name}: PSNR vs the original: noisy {_psnr(squared_errors['noisy'], count):.2f} dB "
                               f"(sigma {self.add_noise:g}), denoised {_psnr(squared_errors['denoised'], count):.2f} dB")
         return paths
+
+    def clean_input_warning(self, pixels: np.ndarray, name: str) -> str | None:
+        """A DnCNN-S model removes noise of its one level: on a photo with far less (``noise_sigma``
+        below a third of it) it smooths real detail away. Say so, rather than run silently."""
+        if self.trained_sigma is None or pixels.shape[0] < 2 or pixels.shape[1] < 2:
+            return None  # a blind DnCNN-B takes any level, clean included
+        estimate = noise_sigma(pixels)
+        if estimate >= self.trained_sigma / 3:
+            return None
+        return (f"{name}: looks clean (estimated noise sigma {estimate:.1f} on the 0-255 scale; this DnCNN-S "
+                f"model removes sigma {self.trained_sigma:g}): its detail will be smoothed away; --add_noise "
+                f"{self.trained_sigma:g} shows the model on the noise it was trained for")
 
     def bands(self, height: int, width: int) -> list[list[Tile]]:
         """Blocks of ``tile_size`` (the whole image when 0) with the net's halo, in bands of rows."""

@@ -97,6 +97,8 @@ class Classification(Pipeline):
         the image in errors."""
         if self.color == "gray" and pixels.shape[2] == 3:
             pixels = np.asarray(Image.fromarray(pixels).convert("L"))[:, :, None]
+        if warning := self.inverted_warning(pixels, name):
+            get_logger().warning(warning)
         elif self.color == "rgb" and pixels.shape[2] == 1:
             pixels = np.repeat(pixels, 3, axis=2)
         if self.resize_short:
@@ -111,6 +113,17 @@ class Classification(Pipeline):
                             f"the net takes {self.input_size[1]}x{self.input_size[0]}")
         x = x - (self.mean_image if self.mean_image is not None else self.mean)
         return np.ascontiguousarray((x / self.std).transpose(2, 0, 1), dtype=np.float32)
+
+    def inverted_warning(self, pixels: np.ndarray, name: str) -> str | None:
+        """MNIST digits are light strokes on a black ground (its border pixels are 0); a dark digit on
+        paper-white, the usual photo or scan, is confidently misread. Say so when the border is light."""
+        if self.dataset.upper() != "MNIST" or min(pixels.shape[:2]) < 3:
+            return None
+        border = np.concatenate([pixels[0].ravel(), pixels[-1].ravel(), pixels[:, 0].ravel(), pixels[:, -1].ravel()])
+        if border.mean() <= 127:
+            return None
+        return (f"{name}: light background (border mean {border.mean():.0f} of 255): MNIST digits are light on "
+                "black, so this looks inverted and its prediction means little; invert it (255 - x) first")
 
     def top(self, probabilities: np.ndarray) -> list[dict[str, Any]]:
         order = np.argsort(-probabilities, kind="stable")[:self.top_k]

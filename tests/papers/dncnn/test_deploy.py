@@ -125,3 +125,18 @@ def test_block_streamed_denoising_equals_the_whole_image_run(tiny_images, tmp_pa
     expected_noisy = rgb + 25 * np.random.default_rng(0).standard_normal(rgb.shape)
     np.testing.assert_array_equal(results[16][1][:, :, :3], np.floor(np.clip(expected_noisy, 0, 255) + 0.5))
     assert logs[0] == logs[16] and len(logs[0]) == 1
+
+
+def test_a_clean_photo_for_a_dncnn_s_model_is_named_in_a_warning():
+    root = Path(__file__).resolve().parents[3]
+    photo = root / "dataset" / "Set5" / "butterfly_GT.bmp"
+    if not photo.is_file():
+        pytest.skip(f"{photo} is not here (link the Set5 folder into dataset/)")
+    clean = np.asarray(Image.open(photo).convert("L"))[:, :, None]
+    noisy = np.clip(clean + 25.0 * np.random.default_rng(0).standard_normal(clean.shape), 0, 255).astype(np.uint8)
+    model_s = Denoise(channels=1, halo=17, trained_sigma=25.0)
+    message = model_s.clean_input_warning(clean, "butterfly.png")
+    assert message.startswith("butterfly.png: looks clean (estimated noise sigma 2.2 on the 0-255 scale; "
+                              "this DnCNN-S model removes sigma 25)")
+    assert model_s.clean_input_warning(noisy, "noisy.png") is None
+    assert Denoise(channels=1, halo=17, trained_sigma=None).clean_input_warning(clean, "b.png") is None  # blind

@@ -135,3 +135,16 @@ def test_an_eval_dataset_without_classification_facts_is_a_one_line_error():
                                           r"preprocessing for the Classification pipeline \(datasets that do: "
                                           r"CIFAR10, CIFAR100, ImageNet, MNIST\)$"):
         Classification.export_facts(cfg)
+
+
+def test_an_inverted_mnist_digit_is_named_in_a_warning():
+    pipeline = Classification(num_classes=10, channels=1, input_size=(32, 32), dataset="MNIST", color="gray",
+                              pad=2, mean=[0.1307], std=[0.3081])
+    digit = np.zeros((28, 28, 1), dtype=np.uint8)
+    digit[6:22, 12:16] = 255  # a light stroke on black, as MNIST draws a 1
+    assert pipeline.inverted_warning(digit, "one.png") is None
+    message = pipeline.inverted_warning(255 - digit, "scan.png")
+    assert message.startswith("scan.png: light background (border mean 255 of 255)") and "invert it" in message
+    cifar = Classification(num_classes=10, channels=3, input_size=(32, 32), dataset="CIFAR10", color="rgb",
+                           mean=[0.0, 0.0, 0.0])
+    assert cifar.inverted_warning(np.full((32, 32, 3), 250, np.uint8), "sky.png") is None  # a light photo is fine
