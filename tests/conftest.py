@@ -21,6 +21,36 @@ def shared_data() -> Path:
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _reference(name: str) -> tuple[dict, dict]:
+    """A golden fixture computed with the authors' code (shared/reference beside the clone), and its
+    weights regenerated from the fixture's NumPy recipe (torch layout, state-dict order, one
+    generator; the fingerprints stored beside them are checked bit for bit)."""
+    import json
+
+    path = REPO.parent / "shared" / "reference" / f"{name}_reference.npz"
+    if not path.is_file():
+        pytest.skip(f"reference fixture not found at {path}")
+    fixture = dict(numpy.load(path))
+    recipe = json.loads(str(fixture["recipe"]))
+    rng = numpy.random.default_rng(recipe["weights"]["seed"])
+    weights = {}
+    for p in recipe["weights"]["params"]:
+        bound = 1.0 / numpy.sqrt(p["fan_in"])
+        weights[p["name"]] = rng.uniform(-bound, bound, size=tuple(p["shape"])).astype(numpy.float32)
+        assert numpy.array_equal(weights[p["name"]].reshape(-1)[:8], fixture[f"param_check/{p['name']}/first8"])
+    return fixture, weights
+
+
+@pytest.fixture(scope="session")
+def dscmr_reference() -> tuple[dict, dict]:
+    return _reference("dscmr")
+
+
+@pytest.fixture(scope="session")
+def hybridsn_reference() -> tuple[dict, dict]:
+    return _reference("hybridsn")
+
+
 @pytest.fixture(scope="session")
 def tiny_images(tmp_path_factory) -> Path:
     """Four small real photographs (crops of scikit-image's bundled images) as PNG files."""

@@ -8,6 +8,13 @@ Files: ``model.py``, ``data.py`` (MATLAB readers, PCA, windows, random and disjo
 cube), ``metrics.py`` (OA, AA, Kappa), ``evaluate.py`` (evaluator and the maps of ``tools/hsi_map.py``),
 ``deploy.py`` (cube -> classification map).
 
+Checked against the official Keras model (a fixture computed in its layer order, ``shared/reference``;
+``tests/papers/hybridsn/test_reference.py``): with its weights relabelled, this model gives its logits
+(1e-6). The one difference is an ordering: the 3-D features fold into 2-D channels channel-major
+(c*18 + d, Paddle's NCDHW) and flatten NCHW, as the PyTorch port the official README links; Keras folds
+depth-major (d*32 + c) and flattens channels-last. Trained from scratch the two are the same model; only
+weights moved between them need the two permutations (in the test).
+
 Deviations: none in ``hybridsn_ip.yaml``; the cube is not on the machine the results were made on, so
 ``hybridsn_ip_synthetic.yaml`` runs on a seeded synthetic cube laid on the real label map (labelled).
 
