@@ -7,7 +7,8 @@
 traced network, e.g. with softmax appended, and the pre/post-processing pipeline of
 ``pipeline.json``), but keeps the network in dygraph, so the result equals ``tools/infer.py`` on
 the exported model up to float reordering. A predictor takes one image in memory: SR gives the
-super-resolved image, classification its top-k (``[{"class_id", "score", "label"?}]``).
+super-resolved image, denoising (DnCNN) the denoised image, classification its top-k
+(``[{"class_id", "score", "label"?}]``).
 Pipelines whose input is not one image (GAN, retrieval, hyperspectral cubes) say so on call.
 Bad paths and config keys raise the errors the tools print as one line (``ConfigError``,
 ``CheckpointError``, ``DataError``).

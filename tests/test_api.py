@@ -71,6 +71,22 @@ def digit() -> np.ndarray:
     return image
 
 
+def test_dncnn_release_denoises_like_tools_infer(tmp_path):
+    clean = np.asarray(skimage.data.camera())[100:164, 180:260]
+    noisy = np.clip(clean + 25.0 * np.random.default_rng(0).standard_normal(clean.shape), 0, 255).round()
+    noisy = noisy.astype(np.uint8)
+    Image.fromarray(noisy).save(tmp_path / "noisy.png")
+    release = REPO / "releases" / "dncnn_s25" / "dncnn_s25"
+    results = export_and_infer("configs/dncnn_s25.yaml", release, tmp_path / "noisy.png", tmp_path)
+    expected = np.asarray(Image.open(results / "noisy_denoised.png"))
+
+    denoised = ppcls_repro.load("configs/dncnn_s25.yaml", release)(noisy)
+    assert denoised.shape == noisy.shape and denoised.dtype == np.uint8
+    assert np.abs(denoised.astype(int) - expected.astype(int)).max() <= 1  # a value may round the other way
+    error = lambda x: np.abs(x.astype(float) - clean).mean()  # noqa: E731
+    assert error(denoised) < 0.6 * error(noisy)  # it denoises
+
+
 def test_classification_gives_the_top_k_of_tools_infer(tmp_path):
     Image.fromarray(digit()).save(tmp_path / "one.png")
     results = export_and_infer("configs/resnet20_mnist.yaml", MNIST_RELEASE, tmp_path / "one.png", tmp_path)

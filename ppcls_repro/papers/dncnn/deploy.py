@@ -28,7 +28,7 @@ from ppcls_repro.deploy.predictor import ModelDirError
 from ppcls_repro.deploy.tiling import Tile, plan_tiles, run_tiled
 from ppcls_repro.metrics.noise import noise_sigma
 from ppcls_repro.registry import PIPELINES
-from ppcls_repro.utils.images import quantize_uint8, read_image
+from ppcls_repro.utils.images import quantize_uint8, read_image, split_image_array
 from ppcls_repro.utils.logger import get_logger
 from ppcls_repro.utils.png import PngRowWriter
 from ppcls_repro.utils.progress import track
@@ -156,6 +156,17 @@ class Denoise(TiledImagePipeline):
             return self.run_net(rgb, net, batch_size, tile_size)
         planes = [self.run_net(image[:, :, c:c + 1], net, batch_size, tile_size) for c in range(image.shape[2])]
         return np.concatenate(planes, axis=2)
+
+    def predict(self, image: np.ndarray, net: Net, batch_size: int = 1) -> np.ndarray:
+        """A uint8 image (HxW, or HxWxC: gray, gray + alpha, RGB, RGBA), taken as noisy -> the denoised
+        uint8 image of the same layout, the pixels ``process`` writes to ``<stem>_denoised.png``."""
+        pixels, alpha = split_image_array(image)
+        if warning := self.clean_input_warning(pixels, "the image"):
+            get_logger().warning(warning)
+        out = quantize_uint8(self.denoise(pixels.astype(np.float64), net, batch_size)).astype(np.uint8)
+        if alpha is not None:
+            out = np.concatenate([out, alpha[:, :, None]], axis=2)
+        return out[:, :, 0] if np.asarray(image).ndim == 2 else out
 
     def run_net(self, planes: np.ndarray, net: Net, batch_size: int = 1, tile_size: int | None = None) -> np.ndarray:
         """HxWxC in [0, 255] through the net, tiled; returns HxWxC in [0, 255]."""
