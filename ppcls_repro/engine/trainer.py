@@ -91,6 +91,11 @@ def train(cfg: dict[str, Any]) -> dict[str, Any]:
     resume = load_file(strip_suffix(g["checkpoints"]).with_suffix(".pdckpt")) if g["checkpoints"] else None
     finished = _finished_result(g, resume)
     if finished is not None:
+        if "ours" in finished:  # its summary again, from what it wrote
+            best = finished.get("best", {})
+            log_summary(training_facts(cfg, finished["ours"] or None, finished.get("epoch"), best.get(g["best_metric"]),
+                                       best.get("epoch", 0), time.perf_counter() - started, finished.get("epoch", 0),
+                                       finished.get("data", {}).get("data", "real")))
         return finished
     evaluator = build_evaluator(cfg)
     check_best_metric(g, evaluator)

@@ -216,12 +216,16 @@ def test_a_run_that_cannot_start_leaves_the_folder_free(srcnn_overrides, tmp_pat
     assert run(srcnn_overrides, "Global.epochs=1")["epoch"] == 1  # no overwrite needed
 
 
-def test_resuming_a_finished_run_reports_it_and_changes_nothing(srcnn_overrides, tmp_path):
+def test_resuming_a_finished_run_reports_it_and_changes_nothing(srcnn_overrides, tmp_path, capsys):
     done = run(srcnn_overrides, "Global.epochs=1")
     files = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    capsys.readouterr()
     again = run(srcnn_overrides, "Global.epochs=1", f"Global.checkpoints={tmp_path / 'run' / 'latest'}")
     assert again["ours"] == done["ours"] and again["epoch"] == 1
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()} == files
+    printed = capsys.readouterr().out  # the console only: its train.log is left as it was
+    assert "nothing to do" in printed and " summary: training " in printed
+    assert f"{done['ours']['psnr']:.4f}" in printed  # its final PSNR, from its metrics.json
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
