@@ -12,12 +12,12 @@ import dataclasses
 import inspect
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from ppcls_repro.data.download import MANIFEST_DIR
-from ppcls_repro.registry import DATASETS, EVALUATORS, STEPS, ConfigError, check_kwargs, nearest
+from ppcls_repro.registry import DATASETS, EVALUATORS, STEPS, ConfigError, PositiveFloat, check_kwargs, nearest
 
 
 class _Loader(yaml.SafeLoader):
@@ -110,6 +110,23 @@ class ExportConfig:
 
 
 @dataclasses.dataclass
+class AMPConfig:
+    """The optional ``AMP`` section: mixed-precision training of the supervised step (``engine/amp.py``;
+    a config that uses it says so in its header, as a deviation). Absent or null: float32.
+
+    Args:
+        level: O1 (white-listed ops in ``dtype``) or O2 (the weights too, float32 master weights). Default: O1.
+        dtype: float16 (needs a GPU and loss scaling) or bfloat16. Default: float16.
+        init_loss_scaling: float16's first loss scale, > 0. Default: 65536.0.
+        use_dynamic_loss_scaling: float16: halve the scale on overflow, grow it after steady steps. Default: true.
+    """
+    level: Literal["O1", "O2"] = "O1"
+    dtype: Literal["float16", "bfloat16"] = "float16"
+    init_loss_scaling: PositiveFloat = 65536.0
+    use_dynamic_loss_scaling: bool = True
+
+
+@dataclasses.dataclass
 class TestSetConfig:
     """One entry ``Test.<NAME>``: a test set of the paper's tables, read with ``DataLoader.Eval``'s
     protocol (its dataset, scale, sigma, ...) from another folder. ``tools/eval.py`` scores every one;
@@ -129,7 +146,7 @@ class TestSetConfig:
     paper: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
-SECTIONS = ("Global", "Paper", "Step", "Arch", "Loss", "Optimizer", "DataLoader", "Test", "Metric", "Export")
+SECTIONS = ("Global", "Paper", "Step", "Arch", "Loss", "Optimizer", "DataLoader", "Test", "Metric", "Export", "AMP")
 SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a test set's name; also names its folder under eval/
 EVAL_FILES = ("metrics.json", "eval.log")  # what eval/ itself holds: no set folder may take these names
 
@@ -228,8 +245,22 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
     if "Metric" in cfg:
         EVALUATORS.check(cfg["Metric"], "Metric")
     cfg["Export"] = fill_dataclass(ExportConfig, cfg.get("Export") or {}, "Export")
+    _validate_amp(cfg)
     check_scales_agree(cfg)
     return cfg
+
+
+def _validate_amp(cfg: dict[str, Any]) -> None:
+    """``AMP``: filled with its defaults, or removed when null; refused where it cannot apply."""
+    if cfg.get("AMP") is None:
+        cfg.pop("AMP", None)
+        return
+    cfg["AMP"] = fill_dataclass(AMPConfig, cfg["AMP"], "AMP")
+    if cfg["Step"]["name"] != "SupervisedStep":
+        raise ConfigError(f"AMP: mixed precision is written for SupervisedStep, not {cfg['Step']['name']}; "
+                          "remove the AMP section")
+    if cfg["AMP"]["dtype"] == "float16" and cfg["Global"]["device"] == "cpu":
+        raise ConfigError("AMP.dtype: float16 needs a GPU (Global.device: gpu); on a CPU use bfloat16")
 
 
 # Run-level integers that only fail later (after a whole epoch, or by training nothing): the least

@@ -6,10 +6,12 @@ loop, the checkpoints and the config check ask of one; ``SupervisedStep`` is the
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar, Protocol
 
 import paddle
 
+from ppcls_repro.engine.amp import MixedPrecision
 from ppcls_repro.engine.checkpoint import optimizer_state, set_optimizer_state, set_weights_strict
 from ppcls_repro.engine.optim import build_optimizer, validate_optimizer_node
 from ppcls_repro.registry import LOSSES, MODELS, STEPS
@@ -68,13 +70,13 @@ class SupervisedStep:
     Used by SR, denoising, classification and HSI classification.
     """
 
-    supplied = ("model", "loss", "optimizer", "scheduler")
+    supplied = ("model", "loss", "optimizer", "scheduler", "amp")
 
     def __init__(self, model: paddle.nn.Layer, loss: paddle.nn.Layer,
-                 optimizer: paddle.optimizer.Optimizer, scheduler: Any) -> None:
-        self.model = model
+                 optimizer: paddle.optimizer.Optimizer, scheduler: Any, amp: MixedPrecision | None = None) -> None:
+        self.amp = amp  # the config's AMP section (engine/amp.py), or None: float32
+        self.model, self.optimizer = amp.decorate(model, optimizer) if amp else (model, optimizer)
         self.loss = loss
-        self.optimizer = optimizer
         self.scheduler = scheduler
 
     @staticmethod
@@ -89,7 +91,8 @@ class SupervisedStep:
         loss = LOSSES.build(cfg["Loss"], "Loss")
         optimizer, scheduler = build_optimizer(cfg["Optimizer"], model, steps_per_epoch,
                                                cfg["Global"]["epochs"])
-        return cls(model=model, loss=loss, optimizer=optimizer, scheduler=scheduler)
+        amp = MixedPrecision(**cfg["AMP"]) if cfg.get("AMP") else None
+        return cls(model=model, loss=loss, optimizer=optimizer, scheduler=scheduler, amp=amp)
 
     @property
     def eval_model(self) -> paddle.nn.Layer:
@@ -110,15 +113,19 @@ class SupervisedStep:
         self.model.train()
 
     def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
-        pred = self.model(batch["input"])
-        loss = self.loss(pred, batch["target"])
+        with self.amp.autocast() if self.amp else contextlib.nullcontext():
+            pred = self.model(batch["input"])
+            loss = self.loss(pred, batch["target"])
         self._update(loss)
         return {"loss": float(loss)}
 
     def _update(self, loss: paddle.Tensor) -> None:
-        """Backpropagate ``loss``, step the optimizer and the (per-iteration) schedule."""
-        loss.backward()
-        self.optimizer.step()
+        """Backpropagate ``loss``, step the optimizer (scaled under float16 AMP) and the schedule."""
+        if self.amp:
+            self.amp.backward_and_step(loss, self.optimizer)
+        else:
+            loss.backward()
+            self.optimizer.step()
         self.optimizer.clear_grad()
         self.scheduler.step()
 
@@ -130,9 +137,11 @@ class SupervisedStep:
 
     def state_dict(self) -> dict[str, Any]:
         return {"optimizer": optimizer_state(self.optimizer, self.model),
-                "scheduler": self.scheduler.state_dict()}
+                "scheduler": self.scheduler.state_dict(), **({"amp": self.amp.state_dict()} if self.amp else {})}
 
     def set_state_dict(self, state: dict[str, Any], weights: dict[str, Any], source: str) -> None:
         self.load_weights(weights, source)
         set_optimizer_state(self.optimizer, self.model, state["optimizer"], source)
         self.scheduler.set_state_dict(state["scheduler"])
+        if self.amp:  # a checkpoint of a float32 run has none: the scale starts afresh
+            self.amp.set_state_dict(state.get("amp", {}))

@@ -285,3 +285,27 @@ def test_a_misspelt_best_metric_fails_before_anything_is_written(srcnn_overrides
                                           r"\(did you mean psnr.*\) \(it gives psnr, ssim, bicubic_psnr, bicubic_ssim\)$"):
         run(srcnn_overrides, "Global.best_metric=pnsr")
     assert not (tmp_path / "run").exists()
+
+
+def test_amp_bfloat16_trains_checkpoints_and_resumes_exactly_on_cpu(srcnn_overrides, tmp_path):
+    """On this CPU build paddle.amp computes in float32 (engine/amp.py): the AMP path must still train,
+    and a resume must end bitwise where the uninterrupted run ends."""
+    amp = ["AMP.level=O1", "AMP.dtype=bfloat16"]
+    base = [o for o in srcnn_overrides if not o.startswith("Global.output_dir")]
+    whole = train(load_config(SRCNN, [*base, *amp, f"Global.output_dir={tmp_path / 'whole'}"]))
+    train(load_config(SRCNN, [*base, *amp, "Global.epochs=1", f"Global.output_dir={tmp_path / 'part'}"]))
+    resumed = train(load_config(SRCNN, [*base, *amp, f"Global.output_dir={tmp_path / 'part'}",
+                                        f"Global.checkpoints={tmp_path / 'part' / 'latest'}"]))
+    assert resumed["ours"] == whole["ours"] and np.isfinite(whole["ours"]["psnr"])
+    assert load_config(SRCNN, [*base, *amp])["AMP"] == {"level": "O1", "dtype": "bfloat16",
+                                                       "init_loss_scaling": 65536.0, "use_dynamic_loss_scaling": True}
+
+
+def test_amp_settings_that_cannot_apply_are_one_line(srcnn_overrides):
+    with pytest.raises(ConfigError, match=r"^AMP.dtype: float16 needs a GPU \(Global.device: gpu\); on a CPU use bfloat16$"):
+        load_config(SRCNN, ["AMP.level=O1"])
+    with pytest.raises(ConfigError, match=r"^AMP.level: expected "):
+        load_config(SRCNN, ["AMP.level=O3", "AMP.dtype=bfloat16"])
+    with pytest.raises(ConfigError, match=r"^AMP: mixed precision is written for SupervisedStep, not AdversarialStep"):
+        load_config(REPO / "configs" / "gan_mnist.yaml", ["AMP.dtype=bfloat16"])
+    assert "AMP" not in load_config(SRCNN, ["AMP=null"])
