@@ -23,6 +23,29 @@ for split in ("train", "eval"):  # disjoint photographs, cut to at most 96 pixel
         image.save(out / path.name)
     print(f"{out}: {len(list(out.glob('*.png')))} images")
 PY
+    python - test_tipc/data/lite <<'PY'
+import sys
+from pathlib import Path
+import numpy as np
+from PIL import Image
+from sklearn.datasets import load_digits
+from ppcls_repro.data.mnist import write_idx
+# MNIST-format digits for the classification chain: scikit-learn's 1,797 real handwritten 8x8 digits
+# (0-16), drawn as MNIST draws them: 20x20 in a 28x28 black frame, light strokes, 0-255
+digits = load_digits()
+small = [np.asarray(Image.fromarray((d * 255 / 16).astype(np.uint8)).resize((20, 20), Image.BICUBIC)) for d in digits.images]
+images = np.pad(np.stack(small), ((0, 0), (4, 4), (4, 4)))
+out = Path(sys.argv[1]) / "mnist"
+out.mkdir(parents=True, exist_ok=True)
+for part, rows in (("train", slice(0, 256)), ("t10k", slice(256, 320))):
+    write_idx(out / f"{part}-images-idx3-ubyte.gz", images[rows])
+    write_idx(out / f"{part}-labels-idx1-ubyte.gz", digits.target[rows].astype(np.uint8))
+pngs = Path(sys.argv[1]) / "mnist_png"
+pngs.mkdir(exist_ok=True)
+for i in range(320, 324):
+    Image.fromarray(images[i]).save(pngs / f"digit{i}_label{digits.target[i]}.png")
+print(f"{out}: 256 training and 64 test digits; {pngs}: 4 PNG digits")
+PY
     ;;
   whole_train_whole_infer)
     echo "whole_train_whole_infer: the configs read dataset/ (verified, fetched when missing)" ;;
