@@ -375,6 +375,12 @@ def _missing_summary(bad: list[str], total: int) -> str:
     return f"{len(bad)} of {total} files missing or corrupt ({shown})"
 
 
+def _relative_note(folder: Path) -> str:
+    """Where a relative folder was looked for: dataset paths are relative to the working directory, so a
+    run started elsewhere than the repository root misses the linked data."""
+    return "" if folder.is_absolute() else f", relative to the working directory {Path.cwd()}"
+
+
 def _sample_source(manifest: Manifest, folder: Path, bad: list[str], reason: str) -> DataSource:
     """Materialize the sample images and announce loudly that they are not the real data."""
     path = sample_images(manifest.sample_split)
@@ -382,11 +388,11 @@ def _sample_source(manifest: Manifest, folder: Path, bad: list[str], reason: str
     rule = "#" * 78
     LOGGER.warning(
         "\n%s\n# SAMPLE DATA IN USE instead of %s: the real dataset is not available.\n"
-        "# folder: %s (%s)\n# reason: %s\n"
+        "# folder: %s%s (%s)\n# reason: %s\n"
         "# Using %d scikit-image photographs from %s (%s split).\n"
         "# Results are NOT the paper's and NOT comparable to published numbers.\n"
-        "# Put the real %s files in the folder (or pass strict=True to fail instead).\n%s",
-        rule, manifest.name, folder, _missing_summary(bad, len(manifest.files)), reason,
+        "# Put the real %s files in the folder (or run with -o Global.strict_data=true to fail instead).\n%s",
+        rule, manifest.name, folder, _relative_note(folder), _missing_summary(bad, len(manifest.files)), reason,
         count, path, manifest.sample_split, manifest.name, rule,
     )
     note = f"SAMPLE stand-in for {manifest.name} ({count} skimage photos); not the paper's data"

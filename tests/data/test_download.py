@@ -318,6 +318,19 @@ def test_ensure_offline_falls_back_to_sample(
     assert len(list(source.path.glob("*.png"))) == len(SPLITS["eval"])
     banner = "\n".join(r.getMessage() for r in caplog.records if r.name == "ppcls_repro")
     assert "SAMPLE DATA IN USE" in banner and "NOT the paper's" in banner
+    assert "-o Global.strict_data=true" in banner  # the spelling a user types
+
+
+def test_a_relative_folder_names_the_working_directory_in_the_banner(
+    manifest: Manifest, tmp_path: Path, sample_cache: Path, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(logging.getLogger("ppcls_repro"), "propagate", True)
+    monkeypatch.chdir(tmp_path)  # a run started outside the repository root: dataset/ is not here
+    with caplog.at_level(logging.WARNING, logger="ppcls_repro"):
+        ensure_manifest(Path("dataset/Tiny"), manifest, strict=False, base_url=_closed_port_url(), timeout=5.0)
+    banner = "\n".join(r.getMessage() for r in caplog.records if r.name == "ppcls_repro")
+    assert f"# folder: dataset/Tiny, relative to the working directory {tmp_path} (" in banner
 
 
 def test_ensure_without_download_uses_sample(
