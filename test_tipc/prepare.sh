@@ -46,6 +46,19 @@ for i in range(320, 324):
     Image.fromarray(images[i]).save(pngs / f"digit{i}_label{digits.target[i]}.png")
 print(f"{out}: 256 training and 64 test digits; {pngs}: 4 PNG digits")
 PY
+    python - test_tipc/data/lite <<'PY'
+import sys
+from pathlib import Path
+import numpy as np
+# DSCMR's inference reads feature files (its inputs are VGG-19 fc7 and sentence-CNN features, not
+# images): 4 image queries and a gallery of 10 texts, non-negative like ReLU features
+out = Path(sys.argv[1]) / "dscmr"
+out.mkdir(parents=True, exist_ok=True)
+rng = np.random.default_rng(0)
+np.save(out / "image_queries.npy", rng.random((4, 4096), dtype=np.float32))
+np.save(out / "text_gallery.npy", rng.random((10, 300), dtype=np.float32))
+print(f"{out}: 4 image queries (4096-d), a gallery of 10 texts (300-d)")
+PY
     ;;
   whole_train_whole_infer)
     echo "whole_train_whole_infer: the configs read dataset/ (verified, fetched when missing)" ;;

@@ -45,8 +45,9 @@ TRAIN_DIR=$(for_mode "$(value_of train_params '-o Global.output_dir')")
 WEIGHTS=$TRAIN_DIR/$(value_of train_params train_model_name)
 # shellcheck disable=SC2086  # the overrides are words on purpose
 run train $PYTHON $(value_of train_params norm_train) $TRAIN_OVERRIDES
+SETS=$(value_of eval_params --set)  # none: the config's own test sets (or its Eval set)
 run eval $PYTHON $(value_of eval_params eval) -o Global.pretrained_model="$WEIGHTS" -o Global.output_dir="$OUT/eval" \
-    --set "$(for_mode "$(value_of eval_params --set)")"
+    ${SETS:+--set "$(for_mode "$SETS")"}
 EXPORT_OVERRIDES=$(overrides infer_params)
 MODEL_DIR=$(for_mode "$(value_of infer_params '-o Global.save_inference_dir')")
 run export $PYTHON $(value_of infer_params norm_export) -o Global.pretrained_model="$WEIGHTS" $EXPORT_OVERRIDES
