@@ -51,14 +51,15 @@ run eval $PYTHON $(value_of eval_params eval) -o Global.pretrained_model="$WEIGH
 EXPORT_OVERRIDES=$(overrides infer_params)
 MODEL_DIR=$(for_mode "$(value_of infer_params '-o Global.save_inference_dir')")
 run export $PYTHON $(value_of infer_params norm_export) -o Global.pretrained_model="$WEIGHTS" $EXPORT_OVERRIDES
-INPUT=$(for_mode "$(value_of infer_params --input)")
+INPUTS=$(value_of infer_params --input)  # none: a model that takes no input file (a GAN generator)
+INPUT=${INPUTS:+$(for_mode "$INPUTS")}
 IFS='|' read -ra THREADS <<< "$(value_of infer_params --cpu_threads)"
 IFS='|' read -ra ONEDNN <<< "$(value_of infer_params --enable_onednn)"
 for threads in "${THREADS[@]}"; do
   for onednn in "${ONEDNN[@]}"; do
     flag=$([[ $onednn == True ]] && echo --enable_onednn || echo --no-enable_onednn)
     run "infer_cpu_threads${threads}_onednn${onednn}" $PYTHON $(value_of infer_params inference) --model_dir "$MODEL_DIR" \
-        --input "$INPUT" --output "$OUT/infer_threads${threads}_onednn${onednn}" --cpu_threads "$threads" "$flag"
+        ${INPUT:+--input "$INPUT"} --output "$OUT/infer_threads${threads}_onednn${onednn}" --cpu_threads "$threads" "$flag"
   done
 done
 exit $FAILED
