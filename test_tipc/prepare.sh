@@ -59,6 +59,24 @@ np.save(out / "image_queries.npy", rng.random((4, 4096), dtype=np.float32))
 np.save(out / "text_gallery.npy", rng.random((10, 300), dtype=np.float32))
 print(f"{out}: 4 image queries (4096-d), a gallery of 10 texts (300-d)")
 PY
+    python - test_tipc/data/lite <<'PY'
+import sys
+from pathlib import Path
+import numpy as np
+import scipy.io
+# HybridSN: an Indian-Pines-shaped label map of 16 classes in 36x36 blocks (the synthetic config lays
+# its seeded cube on it), and a small 200-band cube for inference
+root = Path(sys.argv[1])
+(root / "IndianPines").mkdir(parents=True, exist_ok=True)
+rows, cols = np.indices((145, 145))
+labels = 1 + (rows // 37) * 4 + cols // 37
+labels[(rows % 37 < 3) | (cols % 37 < 3)] = 0  # unlabelled seams, as the real map has
+scipy.io.savemat(root / "IndianPines" / "Indian_pines_gt.mat", {"indian_pines_gt": labels.astype(np.uint8)})
+(root / "hsi_cube").mkdir(exist_ok=True)
+cube = np.random.default_rng(0).integers(1000, 9000, size=(30, 30, 200)).astype(np.uint16)
+scipy.io.savemat(root / "hsi_cube" / "patch.mat", {"indian_pines_corrected": cube})
+print(f"{root / 'IndianPines'}: a 145x145 label map of 16 block classes; {root / 'hsi_cube'}: a 30x30x200 cube")
+PY
     ;;
   whole_train_whole_infer)
     echo "whole_train_whole_infer: the configs read dataset/ (verified, fetched when missing)" ;;

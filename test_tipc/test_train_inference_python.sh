@@ -47,7 +47,7 @@ WEIGHTS=$TRAIN_DIR/$(value_of train_params train_model_name)
 run train $PYTHON $(value_of train_params norm_train) $TRAIN_OVERRIDES
 SETS=$(value_of eval_params --set)  # none: the config's own test sets (or its Eval set)
 run eval $PYTHON $(value_of eval_params eval) -o Global.pretrained_model="$WEIGHTS" -o Global.output_dir="$OUT/eval" \
-    ${SETS:+--set "$(for_mode "$SETS")"}
+    $(overrides eval_params) ${SETS:+--set "$(for_mode "$SETS")"}
 EXPORT_OVERRIDES=$(overrides infer_params)
 MODEL_DIR=$(for_mode "$(value_of infer_params '-o Global.save_inference_dir')")
 run export $PYTHON $(value_of infer_params norm_export) -o Global.pretrained_model="$WEIGHTS" $EXPORT_OVERRIDES

@@ -20,7 +20,7 @@ def chain(txt: Path) -> subprocess.CompletedProcess:
 
 def test_every_paper_family_has_a_lite_chain():
     assert sorted(p.parent.name for p in (TIPC / "configs").glob("*/train_infer_python.txt")) == [
-        "dncnn", "dscmr", "fsrcnn", "gan_mnist", "resnet20_mnist", "srcnn"]
+        "dncnn", "dscmr", "fsrcnn", "gan_mnist", "hybridsn", "resnet20_mnist", "srcnn"]
 
 
 def test_the_srcnn_chain_trains_evaluates_exports_and_infers():
