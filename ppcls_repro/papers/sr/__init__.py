@@ -21,7 +21,7 @@ Configs: ``srcnn.yaml`` (x3), ``srcnn_x2.yaml``, ``srcnn_x4.yaml`` (not trained 
 ``fsrcnn_s_x{2,3,4}.yaml``, ``fsrcnn_x3_general100.yaml``.
 Released (``releases/``, Set5): SRCNN x3 32.38 dB; FSRCNN x3 33.03 (100 epochs; 30 epochs: 32.59), x2 36.96, x4 30.55
 (transferred from the 100-epoch x3; from the 30-epoch one: 36.57, 30.15); FSRCNN-s x3 32.24 (100 epochs; 30 epochs: 32.13),
-x2 36.21, x4 29.68 dB.
+x2 36.37, x4 29.75 dB (from the 100-epoch x3; from the 30-epoch one: 36.21, 29.68).
 
 Authors' weights: ``weights.py`` converts their released MATLAB models (SRCNN ``x2/x3/x4.mat`` of any
 filter sizes, FSRCNN and FSRCNN-s) for ``tools/import_weights.py``; their x3 files score Set5
