@@ -11,12 +11,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ppcls_repro.utils.cpu import fast_cpu_enabled, keep_freed_memory
+
 if TYPE_CHECKING:
     from ppcls_repro.api import Predictor
 
 # Paddle's bundled MKL picks a slow GEMM path on AMD CPUs unless told otherwise; measured here:
 # 64 -> 170 GFLOP/s. It must be set before Paddle loads, so it lives in the package import.
 os.environ.setdefault("MKL_DEBUG_CPU_TYPE", "5")
+if fast_cpu_enabled():
+    keep_freed_memory()
 # Paddle warns about a missing ccache on every import; it concerns C++ extension builds only.
 warnings.filterwarnings("ignore", message="No ccache found")
 

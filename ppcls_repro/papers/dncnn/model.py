@@ -28,6 +28,7 @@ from typing import Literal
 import paddle
 import paddle.nn as nn
 
+from ppcls_repro.layers.conv import Conv2D
 from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
 
@@ -90,7 +91,7 @@ class DnCNN(nn.Layer):
                       "value_range": [0.0, 1.0]})
 
 
-def _conv(cin: int, cout: int, init: str, bias: bool) -> nn.Conv2D:
+def _conv(cin: int, cout: int, init: str, bias: bool) -> Conv2D:
     weight = nn.initializer.Orthogonal() if init == "orthogonal" else nn.initializer.KaimingNormal()
-    return nn.Conv2D(cin, cout, 3, padding=1, weight_attr=paddle.ParamAttr(initializer=weight),
+    return Conv2D(cin, cout, 3, padding=1, weight_attr=paddle.ParamAttr(initializer=weight),
                      bias_attr=paddle.ParamAttr(initializer=nn.initializer.Constant(0.0)) if bias else False)

@@ -33,6 +33,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from ppcls_repro.layers.conv import Conv2D
 from ppcls_repro.registry import MODELS, ConfigError, Positive
 from ppcls_repro.utils.spec import ExportSpec, WithSoftmax
 
@@ -66,7 +67,7 @@ class HybridSN(nn.Layer):
                                    bias_attr=_zero()))
             channels = filters
         self.conv3d = nn.LayerList(convs)
-        self.conv2d = nn.Conv2D(channels * depth, 64, 3, weight_attr=_glorot(), bias_attr=_zero())
+        self.conv2d = Conv2D(channels * depth, 64, 3, weight_attr=_glorot(), bias_attr=_zero())
         self.fc1 = nn.Linear(64 * side * side, 256, weight_attr=_glorot(), bias_attr=_zero())
         self.fc2 = nn.Linear(256, 128, weight_attr=_glorot(), bias_attr=_zero())
         self.fc3 = nn.Linear(128, num_classes, weight_attr=_glorot(), bias_attr=_zero())

@@ -45,19 +45,20 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from ppcls_repro.layers.conv import Conv2D
 from ppcls_repro.papers.resnet.se import SqueezeExcitation
 from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec, WithSoftmax
 
 
-def conv3x3(in_channels: int, out_channels: int, stride: int = 1, groups: int = 1) -> nn.Conv2D:
+def conv3x3(in_channels: int, out_channels: int, stride: int = 1, groups: int = 1) -> Conv2D:
     """3x3 convolution, padding 1, no bias (a BN follows every convolution)."""
-    return nn.Conv2D(in_channels, out_channels, 3, stride=stride, padding=1, groups=groups,
+    return Conv2D(in_channels, out_channels, 3, stride=stride, padding=1, groups=groups,
                      weight_attr=_he_init(), bias_attr=False)
 
 
-def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2D:
-    return nn.Conv2D(in_channels, out_channels, 1, stride=stride, weight_attr=_he_init(), bias_attr=False)
+def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> Conv2D:
+    return Conv2D(in_channels, out_channels, 1, stride=stride, weight_attr=_he_init(), bias_attr=False)
 
 
 def _he_init() -> paddle.ParamAttr:
@@ -200,7 +201,7 @@ class ResNet(nn.Layer):
             raise ValueError(f"ResNet-{depth} has basic blocks: groups and width_per_group apply "
                              "to bottleneck nets (50/101/152) only")
         self.depth = depth
-        self.conv1 = nn.Conv2D(in_channels, 64, 7, stride=2, padding=3, weight_attr=_he_init(),
+        self.conv1 = Conv2D(in_channels, 64, 7, stride=2, padding=3, weight_attr=_he_init(),
                                bias_attr=False)
         self.bn1 = nn.BatchNorm2D(64)
         self.maxpool = nn.MaxPool2D(3, stride=2, padding=1)

@@ -50,6 +50,7 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from ppcls_repro.layers.bias import add_channel_bias
+from ppcls_repro.layers.conv import conv2d
 from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
 
@@ -89,10 +90,10 @@ class ConvPReLU(nn.Layer):
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         if self.padding_mode == "replicate" and self.padding:
-            x = F.conv2d(F.pad(x, [self.padding] * 4, mode="replicate"), self.conv.weight, None)
+            x = conv2d(F.pad(x, [self.padding] * 4, mode="replicate"), self.conv.weight, self.conv.bias)
         else:
-            x = F.conv2d(x, self.conv.weight, None, padding=self.padding)
-        return self.prelu(add_channel_bias(x, self.conv.bias))
+            x = conv2d(x, self.conv.weight, self.conv.bias, padding=self.padding)
+        return self.prelu(x)
 
 
 @MODELS.register

@@ -28,7 +28,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.layers.bias import add_channel_bias
+from ppcls_repro.layers.conv import conv2d
 from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
 
@@ -98,7 +98,7 @@ class SRCNN(nn.Layer):
             half = conv._kernel_size[0] // 2
             if pad and half:
                 x = F.pad(x, [half] * 4, mode="replicate")
-            x = add_channel_bias(F.conv2d(x, conv.weight, None), conv.bias)
+            x = conv2d(x, conv.weight, conv.bias)
             if i < 2:
                 x = F.relu(x)
             outputs.append(x)

@@ -1,0 +1,292 @@
+"""oneDNN convolutions for dygraph CPU training, through the ``libdnnl.so.3`` the Paddle wheel ships.
+
+Why: Paddle's dygraph CPU ``conv2d`` and ``conv2d_grad`` are im2col + GEMM kernels, and dygraph never
+selects Paddle's own oneDNN kernels (``FLAGS_use_mkldnn`` only changes static programs: the dygraph
+kernel key stays ``[CPU, NCHW, float32]``, seen with ``GLOG_v=6``). PyTorch trains on CPU through
+oneDNN's direct convolutions. On this project's machine (AVX-512, one thread, a [32, 64, 40, 40]
+3x3 convolution) ``ONEDNN_VERBOSE=1`` shows the same kernels under PyTorch and here: forward 21 ms,
+backward data 22 ms, backward weights 18 ms (``jit:avx512_core``), against Paddle's 36 ms forward
+and ~90 ms backward. So the convolutions are run here by calling that library's C API (oneDNN v3,
+``dnnl.h``) through ``ctypes``, inside a ``PyLayer`` whose backward calls the two backward
+primitives; every buffer is a Paddle tensor, oneDNN only reads and writes into it.
+
+Data flow of one convolution: the NCHW input is reordered into the primitive's blocked layout
+(e.g. ``aBcd16b``), convolved, and the output reordered back to NCHW for the next Paddle op; the
+blocked input is kept for the weight gradient. The bias is part of the primitive (forward) and its
+gradient comes with the weight gradient. Values equal Paddle's convolution up to float summation
+order (tested in ``tests/layers/test_conv.py``); a fixed thread count gives identical results run
+after run.
+
+``available()`` says whether the library loaded; ``ppcls_repro.layers.conv`` decides when to use it.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import paddle
+from paddle.autograd import PyLayer
+
+_P = ctypes.c_void_p
+_PP = ctypes.POINTER(_P)
+_Dims = ctypes.c_int64 * 12  # dnnl_dims_t: DNNL_MAX_NDIMS = 12
+
+# Constants of oneDNN v3's C API (dnnl_types.h, dnnl_common_types.h).
+_CPU_ENGINE = 1
+_STREAM_IN_ORDER = 1
+_F32 = 3
+_TAG_ANY, _TAG_A, _TAG_ABCD = 1, 2, 5
+_FORWARD_TRAINING = 64
+_CONVOLUTION_DIRECT = 1
+_QUERY_SRC, _QUERY_DIFF_SRC, _QUERY_WEIGHTS, _QUERY_DIFF_WEIGHTS, _QUERY_DST, _QUERY_DIFF_DST = range(129, 135)
+_ARG_SRC, _ARG_DST, _ARG_WEIGHTS, _ARG_BIAS = 1, 17, 33, 41
+_ARG_DIFF_SRC, _ARG_DIFF_DST, _ARG_DIFF_WEIGHTS, _ARG_DIFF_BIAS = 129, 145, 161, 169
+
+_SIGNATURES = {
+    "dnnl_engine_create": [_PP, ctypes.c_int, ctypes.c_size_t],
+    "dnnl_stream_create": [_PP, _P, ctypes.c_uint],
+    "dnnl_stream_wait": [_P],
+    "dnnl_memory_desc_create_with_tag": [_PP, ctypes.c_int, _Dims, ctypes.c_int, ctypes.c_int],
+    "dnnl_memory_desc_equal": [_P, _P],
+    "dnnl_memory_desc_get_size": [_P],
+    "dnnl_memory_create": [_PP, _P, _P, _P],
+    "dnnl_memory_set_data_handle": [_P, _P],
+    "dnnl_primitive_desc_query_md": [_P, ctypes.c_int, ctypes.c_int],
+    "dnnl_primitive_create": [_PP, _P],
+    "dnnl_primitive_execute": [_P, _P, ctypes.c_int, _P],
+    "dnnl_reorder_primitive_desc_create": [_PP, _P, _P, _P, _P, _P],
+    "dnnl_convolution_forward_primitive_desc_create":
+        [_PP, _P, ctypes.c_int, ctypes.c_int, _P, _P, _P, _P, _Dims, _Dims, _Dims, _Dims, _P],
+    "dnnl_convolution_backward_data_primitive_desc_create":
+        [_PP, _P, ctypes.c_int, _P, _P, _P, _Dims, _Dims, _Dims, _Dims, _P, _P],
+    "dnnl_convolution_backward_weights_primitive_desc_create":
+        [_PP, _P, ctypes.c_int, _P, _P, _P, _P, _Dims, _Dims, _Dims, _Dims, _P, _P],
+}
+_RESTYPES = {"dnnl_primitive_desc_query_md": _P, "dnnl_memory_desc_get_size": ctypes.c_size_t}
+
+
+class _ExecArg(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_int), ("memory", _P)]
+
+
+class OneDNNError(RuntimeError):
+    pass
+
+
+class _Library:
+    """The loaded library with its CPU engine and stream."""
+
+    def __init__(self, path: Path) -> None:
+        self.lib = ctypes.CDLL(str(path))
+        for name, argtypes in _SIGNATURES.items():
+            function = getattr(self.lib, name)
+            function.argtypes = argtypes
+            function.restype = _RESTYPES.get(name, ctypes.c_int)
+        self.engine = self.create("dnnl_engine_create", _CPU_ENGINE, 0)
+        self.stream = self.create("dnnl_stream_create", self.engine, _STREAM_IN_ORDER)
+
+    def call(self, name: str, *args) -> None:
+        status = getattr(self.lib, name)(*args)
+        if status != 0:
+            raise OneDNNError(f"{name} failed with oneDNN status {status}")
+
+    def create(self, name: str, *args) -> _P:
+        handle = _P()
+        self.call(name, ctypes.byref(handle), *args)
+        return handle
+
+    def memory_desc(self, shape: list[int], tag: int) -> _P:
+        return self.create("dnnl_memory_desc_create_with_tag", len(shape), _Dims(*shape), _F32, tag)
+
+    def queried_desc(self, primitive_desc: _P, what: int) -> _P:
+        return _P(self.lib.dnnl_primitive_desc_query_md(primitive_desc, what, 0))
+
+    def memory(self, desc: _P) -> _P:
+        """A memory object with no buffer yet: ``execute`` points it at a tensor each call."""
+        return self.create("dnnl_memory_create", desc, self.engine, None)
+
+    def execute(self, primitive: _P, args: list[tuple[int, _P, paddle.Tensor]]) -> None:
+        for _, memory, tensor in args:
+            self.call("dnnl_memory_set_data_handle", memory, _P(tensor.data_ptr()))
+        packed = (_ExecArg * len(args))(*(_ExecArg(arg, memory) for arg, memory, _ in args))
+        self.call("dnnl_primitive_execute", primitive, self.stream, len(args), packed)
+        self.call("dnnl_stream_wait", self.stream)
+
+
+@functools.lru_cache(maxsize=1)
+def _library() -> _Library | None:
+    path = Path(paddle.__file__).parent / "libs" / "libdnnl.so.3"
+    try:
+        return _Library(path)
+    except (OSError, AttributeError, OneDNNError):
+        return None
+
+
+def available() -> bool:
+    """Whether the oneDNN library of the installed Paddle wheel loads (CPU builds ship it)."""
+    return _library() is not None
+
+
+class _Layout:
+    """One argument of a primitive: its NCHW (or flat) description, the primitive's own, and the
+    reorders between them when they differ."""
+
+    def __init__(self, lib: _Library, plain: _P, chosen: _P) -> None:
+        self.lib = lib
+        self.plain_memory = lib.memory(plain)
+        self.same = bool(lib.lib.dnnl_memory_desc_equal(plain, chosen))
+        self.memory = self.plain_memory if self.same else lib.memory(chosen)
+        self.numel = lib.lib.dnnl_memory_desc_get_size(chosen) // 4
+        if not self.same:
+            self.to_chosen = lib.create("dnnl_primitive_create", lib.create(
+                "dnnl_reorder_primitive_desc_create", plain, lib.engine, chosen, lib.engine, None))
+            self.to_plain = lib.create("dnnl_primitive_create", lib.create(
+                "dnnl_reorder_primitive_desc_create", chosen, lib.engine, plain, lib.engine, None))
+
+    def into(self, tensor: paddle.Tensor) -> paddle.Tensor:
+        """``tensor`` (plain) in the primitive's layout: itself, or a reordered copy."""
+        if self.same:
+            return tensor
+        chosen = paddle.empty([self.numel], dtype="float32")
+        self.lib.execute(self.to_chosen, [(_ARG_SRC, self.plain_memory, tensor), (_ARG_DST, self.memory, chosen)])
+        return chosen
+
+    def empty(self) -> paddle.Tensor:
+        return paddle.empty([self.numel], dtype="float32")
+
+    def out_of(self, chosen: paddle.Tensor, shape: list[int]) -> paddle.Tensor:
+        """The primitive's output ``chosen`` as a plain tensor of ``shape``."""
+        if self.same:
+            return chosen.reshape(shape)
+        plain = paddle.empty(shape, dtype="float32")
+        self.lib.execute(self.to_plain, [(_ARG_SRC, self.memory, chosen), (_ARG_DST, self.plain_memory, plain)])
+        return plain
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One convolution's shapes: NCHW input, OIHW weight, symmetric stride and zero padding."""
+
+    input_shape: tuple[int, int, int, int]
+    weight_shape: tuple[int, int, int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    bias: bool
+
+    @property
+    def output_shape(self) -> list[int]:
+        n, _, h, w = self.input_shape
+        out, _, kh, kw = self.weight_shape
+        return [n, out, (h + 2 * self.padding[0] - kh) // self.stride[0] + 1,
+                (w + 2 * self.padding[1] - kw) // self.stride[1] + 1]
+
+
+class _Convolution:
+    """The forward, backward-data and backward-weights primitives of one problem, built once."""
+
+    def __init__(self, lib: _Library, problem: Problem) -> None:
+        self.lib, self.problem = lib, problem
+        shapes = {"src": list(problem.input_shape), "weights": list(problem.weight_shape),
+                  "dst": problem.output_shape}
+        plain = {name: lib.memory_desc(shape, _TAG_ABCD) for name, shape in shapes.items()}
+        free = {name: lib.memory_desc(shape, _TAG_ANY) for name, shape in shapes.items()}
+        bias = lib.memory_desc([problem.weight_shape[0]], _TAG_A) if problem.bias else None
+        geometry = (_Dims(*problem.stride), _Dims(0, 0), _Dims(*problem.padding), _Dims(*problem.padding))
+        forward = lib.create("dnnl_convolution_forward_primitive_desc_create", lib.engine, _FORWARD_TRAINING,
+                             _CONVOLUTION_DIRECT, free["src"], free["weights"], bias, free["dst"], *geometry, None)
+        data = lib.create("dnnl_convolution_backward_data_primitive_desc_create", lib.engine, _CONVOLUTION_DIRECT,
+                          free["src"], free["weights"], free["dst"], *geometry, forward, None)
+        weights = lib.create("dnnl_convolution_backward_weights_primitive_desc_create", lib.engine,
+                             _CONVOLUTION_DIRECT, free["src"], free["weights"], bias, free["dst"], *geometry,
+                             forward, None)
+        self.forward = lib.create("dnnl_primitive_create", forward)
+        self.backward_data = lib.create("dnnl_primitive_create", data)
+        self.backward_weights = lib.create("dnnl_primitive_create", weights)
+
+        def layout(primitive_desc: _P, name: str, what: int) -> _Layout:
+            return _Layout(lib, plain[name], lib.queried_desc(primitive_desc, what))
+        self.src = layout(forward, "src", _QUERY_SRC)
+        self.weights = layout(forward, "weights", _QUERY_WEIGHTS)
+        self.dst = layout(forward, "dst", _QUERY_DST)
+        self.data_diff_dst = layout(data, "dst", _QUERY_DIFF_DST)
+        self.data_weights = layout(data, "weights", _QUERY_WEIGHTS)
+        self.data_diff_src = layout(data, "src", _QUERY_DIFF_SRC)
+        self.weights_src = layout(weights, "src", _QUERY_SRC)
+        self.weights_diff_dst = layout(weights, "dst", _QUERY_DIFF_DST)
+        self.weights_diff_weights = layout(weights, "weights", _QUERY_DIFF_WEIGHTS)
+        self.bias_memory = lib.memory(bias) if problem.bias else None
+        # The weight gradient reads the forward's reordered input when both chose one layout.
+        self.reuse_src = bool(lib.lib.dnnl_memory_desc_equal(lib.queried_desc(forward, _QUERY_SRC),
+                                                             lib.queried_desc(weights, _QUERY_SRC)))
+
+    def run_forward(self, x: paddle.Tensor, weight: paddle.Tensor,
+                    bias: paddle.Tensor | None) -> tuple[paddle.Tensor, paddle.Tensor]:
+        src = self.src.into(x)
+        dst = self.dst.empty()
+        args = [(_ARG_SRC, self.src.memory, src), (_ARG_WEIGHTS, self.weights.memory, self.weights.into(weight)),
+                (_ARG_DST, self.dst.memory, dst)]
+        if bias is not None:
+            args.append((_ARG_BIAS, self.bias_memory, bias))
+        self.lib.execute(self.forward, args)
+        return self.dst.out_of(dst, self.problem.output_shape), src
+
+    def run_backward_data(self, grad: paddle.Tensor, weight: paddle.Tensor) -> paddle.Tensor:
+        diff_src = self.data_diff_src.empty()
+        self.lib.execute(self.backward_data, [
+            (_ARG_DIFF_DST, self.data_diff_dst.memory, self.data_diff_dst.into(grad)),
+            (_ARG_WEIGHTS, self.data_weights.memory, self.data_weights.into(weight)),
+            (_ARG_DIFF_SRC, self.data_diff_src.memory, diff_src)])
+        return self.data_diff_src.out_of(diff_src, list(self.problem.input_shape))
+
+    def run_backward_weights(self, grad: paddle.Tensor, x: paddle.Tensor,
+                             src: paddle.Tensor) -> tuple[paddle.Tensor, paddle.Tensor | None]:
+        diff_weights = self.weights_diff_weights.empty()
+        args = [(_ARG_SRC, self.weights_src.memory, src if self.reuse_src else self.weights_src.into(x)),
+                (_ARG_DIFF_DST, self.weights_diff_dst.memory, self.weights_diff_dst.into(grad)),
+                (_ARG_DIFF_WEIGHTS, self.weights_diff_weights.memory, diff_weights)]
+        diff_bias = None
+        if self.problem.bias:
+            diff_bias = paddle.empty([self.problem.weight_shape[0]], dtype="float32")
+            args.append((_ARG_DIFF_BIAS, self.bias_memory, diff_bias))
+        self.lib.execute(self.backward_weights, args)
+        return self.weights_diff_weights.out_of(diff_weights, list(self.problem.weight_shape)), diff_bias
+
+
+@functools.lru_cache(maxsize=256)
+def _convolution(problem: Problem) -> _Convolution:
+    lib = _library()
+    if lib is None:
+        raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
+    return _Convolution(lib, problem)
+
+
+class _OneDNNConv2D(PyLayer):
+    @staticmethod
+    def forward(ctx, x: paddle.Tensor, weight: paddle.Tensor, bias: paddle.Tensor | None,
+                problem: Problem) -> paddle.Tensor:
+        convolution = _convolution(problem)
+        y, src = convolution.run_forward(x, weight, bias)
+        ctx.convolution, ctx.has_bias, ctx.input_grad = convolution, bias is not None, not x.stop_gradient
+        ctx.save_for_backward(x, weight, src)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad: paddle.Tensor):
+        x, weight, src = ctx.saved_tensor()
+        grad = grad.contiguous()
+        # The first layer's input needs no gradient: its backward-data convolution is skipped.
+        grad_x = ctx.convolution.run_backward_data(grad, weight) if ctx.input_grad else None
+        grad_weight, grad_bias = ctx.convolution.run_backward_weights(grad, x, src)
+        return (grad_x, grad_weight, grad_bias) if ctx.has_bias else (grad_x, grad_weight)
+
+
+def conv2d(x: paddle.Tensor, weight: paddle.Tensor, bias: paddle.Tensor | None,
+           stride: tuple[int, int], padding: tuple[int, int]) -> paddle.Tensor:
+    """A float32 NCHW convolution (groups 1, dilation 1, zero padding) on oneDNN, with gradients."""
+    x = x.contiguous()
+    problem = Problem(tuple(x.shape), tuple(weight.shape), tuple(stride), tuple(padding), bias is not None)
+    if bias is None:
+        return _OneDNNConv2D.apply(x, weight, None, problem)
+    return _OneDNNConv2D.apply(x, weight, bias, problem)
