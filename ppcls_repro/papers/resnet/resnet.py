@@ -46,6 +46,7 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from ppcls_repro.layers.conv import Conv2D
+from ppcls_repro.layers.pooling import global_average_pool, subsample
 from ppcls_repro.papers.resnet.se import SqueezeExcitation
 from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec, WithSoftmax
@@ -77,7 +78,7 @@ class ZeroPadShortcut(nn.Layer):
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         if self.stride > 1:
-            x = x[:, :, ::self.stride, ::self.stride]
+            x = subsample(x, self.stride)
         if not self.extra:
             return x
         # Zero channels appended by concatenation, not F.pad over the channel axis: the exported
@@ -221,7 +222,7 @@ class ResNet(nn.Layer):
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(x.mean(axis=[2, 3]))
+        return self.fc(global_average_pool(x))
 
     def export_spec(self) -> ExportSpec:
         """Class probabilities (softmax appended) of [N, in_channels, 224, 224] crops, batch dynamic."""
@@ -265,7 +266,7 @@ class CifarResNet(nn.Layer):
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         x = F.relu(self.bn1(self.conv1(x)))
         x = self.layer3(self.layer2(self.layer1(x)))
-        return self.fc(x.mean(axis=[2, 3]))
+        return self.fc(global_average_pool(x))
 
     def export_spec(self) -> ExportSpec:
         """Class probabilities (softmax appended) of [N, in_channels, 32, 32] images (CIFAR, MNIST

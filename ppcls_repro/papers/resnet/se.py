@@ -13,6 +13,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from ppcls_repro.layers.pooling import global_average_pool
+
 
 class SqueezeExcitation(nn.Layer):
     """Channel attention for an NCHW tensor; ``reduction`` is the paper's ratio r (16 there).
@@ -30,6 +32,6 @@ class SqueezeExcitation(nn.Layer):
         self.fc2 = nn.Linear(hidden, channels)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        squeezed = x.mean(axis=[2, 3])  # Eq. 2: global average pooling, [N, C]
+        squeezed = global_average_pool(x)  # Eq. 2: global average pooling, [N, C]
         excited = F.sigmoid(self.fc2(F.relu(self.fc1(squeezed))))  # Eq. 3
         return x * excited.unsqueeze([2, 3])  # Eq. 4: channel-wise rescaling
