@@ -1,7 +1,9 @@
 """The PyTorch side of an alignment (``engine/alignment.py``): a torch module run as an
 ``Implementation``, with the config's loss, optimiser, schedule and per-layer learning rates re-done in
-PyTorch. Imported only by the papers' ``reference_torch.py`` modules (``tools/align.py`` and the tests
-import those); the normal package never imports torch.
+PyTorch. Imported only by the papers' ``reference_torch.py`` modules (``tools/align.py``,
+``tools/benchmark_train.py`` and the tests import those); the normal package never imports torch.
+``supervised_speed_case`` pairs the suite's step with such a twin for the training-speed table
+(``engine/speed.py``).
 
 What is mirrored, and how (each from PyTorch's own kernels, nothing from Paddle's):
 - weights: the suite's state dict copied in through a name map ``suite_key(torch_key)`` (each paper
@@ -28,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from ppcls_repro.engine.alignment import AlignmentError, Batch, Implementation, Problem
+from ppcls_repro.engine.speed import STEPS_PER_EPOCH, SideBuilder, SpeedCase, TrainSide, paddle_train_side
 from ppcls_repro.registry import LOSSES, OPTIMIZERS, ConfigError
 
 SuiteKey = Callable[[str], "str | None"]  # torch state-dict key -> the suite's key (None: not compared)
@@ -232,3 +235,46 @@ class BatchNormRecorder:
             keep = (1.0 - layer.momentum) ** steps
             start = keep * self.initial[name]
             state[f"{name}.running_var"] = start + (state[f"{name}.running_var"] - start) * (n - 1) / n
+
+
+def torch_train_side(module: torch.nn.Module, suite_key: SuiteKey, loss: TorchLoss, cfg: dict[str, Any],
+                     batch: Batch, threads: int) -> TrainSide:
+    """``module`` trained as ``TorchSide.train`` does (the config's optimiser, per-layer rates and schedule;
+    zero_grad, backward, step) on ``batch``, with ``threads`` CPU threads; the loss is read back each
+    iteration as the suite's step does (``float(loss)``)."""
+    torch.set_num_threads(threads)
+    module.train()
+    optimizer = torch_optimizer(cfg["Optimizer"], [(suite_key(k), p) for k, p in module.named_parameters()
+                                                   if suite_key(k)])
+    lr = lr_at(cfg["Optimizer"]["lr"], STEPS_PER_EPOCH, cfg["Global"]["epochs"])
+    x, target = torch.from_numpy(batch[0]), torch.from_numpy(batch[1])
+    done = [0]
+
+    def run() -> float:
+        for group in optimizer.param_groups:
+            group["lr"] = lr(done[0]) * group["multiplier"]
+        value = loss(module(x), target)
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+        done[0] += 1
+        return float(value.detach())
+    return TrainSide(run=run, parameters=sum(p.numel() for p in module.parameters() if p.requires_grad))
+
+
+def supervised_speed_case(cfg: dict[str, Any], net: str, label: str, batch: Batch,
+                          build_module: Callable[[], torch.nn.Module], suite_key: SuiteKey,
+                          loss: TorchLoss) -> SpeedCase:
+    """A row of the training-speed table for a ``SupervisedStep`` config: the suite's step and the twin
+    ``build_module()`` trained with the same optimiser and loss on the same ``batch``."""
+    if cfg["Step"]["name"] != "SupervisedStep":
+        raise ConfigError(f"Step.name: {net}'s speed twin is written for SupervisedStep, not {cfg['Step']['name']}")
+
+    def suite(threads: int) -> TrainSide:
+        return paddle_train_side(cfg, {"input": batch[0], "target": batch[1]}, threads)
+
+    def twin(threads: int) -> TrainSide:
+        torch.manual_seed(cfg["Global"]["seed"])
+        return torch_train_side(build_module(), suite_key, loss, cfg, batch, threads)
+    sides: dict[str, SideBuilder] = {"paddle": suite, "torch": twin}
+    return SpeedCase(net=net, label=label, samples=len(batch[0]), sides=sides)

@@ -8,7 +8,8 @@ momentum), the weights are loaded into it as the file has them, and the forward 
 ``DnCNN.forward`` (``y - dncnn(y)``, ``main_train.py``). The suite's side gets the same file through its
 importer (``weights.py``), so a mapping error there shows. The loss is the authors' ``sum_squared_error``
 (``mse_loss(reduction='sum') / 2``). Without a file the layer list is built here from the config, as
-``main_train.py`` builds it (the twin: ``independent: false``). Imports torch: never imported by the package.
+``main_train.py`` builds it (the twin: ``independent: false``). ``dncnn_speed_case`` pairs the suite's
+training step with that twin for the training-speed table. Imports torch: never imported by the package.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ import torch.nn.functional as tF
 
 from ppcls_repro.data.torch_files import Opaque, load_torch_file, state_dict_in
 from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem, imported_start
-from ppcls_repro.engine.reference_torch import TorchLoss, TorchSide
+from ppcls_repro.engine.reference_torch import TorchLoss, TorchSide, supervised_speed_case
+from ppcls_repro.engine.speed import SpeedCase, batch_size, sample_shape
 from ppcls_repro.papers.dncnn.weights import batchnorm_layers, suite_key
 from ppcls_repro.registry import LOSSES, MODELS, ConfigError
 from ppcls_repro.utils.errors import DataError
@@ -141,3 +143,20 @@ class DnCNNReference:
         return TorchSide(lambda: AuthorsDnCNN(layers(), arch["residual"]),
                          lambda key: suite_key(key, bn_layers), authors_loss(problem.cfg["Loss"]), problem,
                          torch_state).implementation()
+
+
+def dncnn_speed_case(cfg: dict[str, Any]) -> SpeedCase:
+    """DnCNN's training iteration on noisy/clean patches of the config's size and batch, Paddle and the
+    twin (``main_train.py``'s layers, the authors' loss)."""
+    reference = DnCNNReference(cfg, None)
+    arch = reference.arch
+    batch = reference.example_batch(np.random.default_rng(cfg["Global"]["seed"]), batch_size(cfg))
+    names = AuthorsDnCNN(layers_from_config(arch)).state_dict()
+    bn_layers = batchnorm_layers(names)
+    # the paper's names: DnCNN-S has 17 layers, DnCNN-B 20
+    name = {17: "DnCNN-S", 20: "DnCNN-B"}.get(arch["depth"], f"DnCNN depth {arch['depth']}")
+    name += "" if arch["residual"] else " (plain)"
+    label = f"{name}, {len(batch[0])} x {sample_shape(batch[0])}"
+    return supervised_speed_case(cfg, "dncnn", label, batch,
+                                 lambda: AuthorsDnCNN(layers_from_config(arch), arch["residual"]),
+                                 lambda key: suite_key(key, bn_layers), authors_loss(cfg["Loss"]))

@@ -11,7 +11,8 @@ suite's, so the importer's PyTorch rename (``weights.suite_key``: BatchNorm stat
 The ImageNet ResNets and SE-ResNets (Table 1; stride on the first 1x1 or on the 3x3; option B) have a
 twin too: torchvision would be the independent reference, but its release for torch 2.13.0
 (torchvision 0.28.0) fails at import here ("operator torchvision::nms does not exist") and later ones
-require a later torch (README, "Alignment"). Imports torch: never imported by the package.
+require a later torch (README, "Alignment"). ``cifar_resnet_speed_case`` pairs the suite's training step
+with the CIFAR twin for the training-speed table. Imports torch: never imported by the package.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ import torch.nn as tnn
 import torch.nn.functional as tF
 
 from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem, imported_start
-from ppcls_repro.engine.reference_torch import TorchSide, generic_loss
+from ppcls_repro.engine.reference_torch import TorchSide, generic_loss, supervised_speed_case
+from ppcls_repro.engine.speed import SpeedCase, batch_size, sample_shape
 from ppcls_repro.papers.resnet.weights import suite_key
 from ppcls_repro.registry import MODELS
 
@@ -181,12 +183,15 @@ class CifarResNetTwin:
         labels = rng.integers(0, self.arch["num_classes"], batch_size).astype(np.int64)
         return self.example_input(rng, batch_size), labels
 
+    @staticmethod
+    def module(arch: dict[str, Any]) -> tnn.Module:
+        reduction = arch.get("reduction", arch.get("se_reduction"))
+        return TorchCifarResNet(arch["depth"], arch["num_classes"], arch["in_channels"], arch["shortcut"], reduction)
+
     def implementation(self, problem: Problem) -> Implementation:
         arch = MODELS.with_defaults(problem.cfg["Arch"], "Arch")
-        reduction = arch.get("reduction", arch.get("se_reduction"))
-        return TorchSide(lambda: TorchCifarResNet(arch["depth"], arch["num_classes"], arch["in_channels"],
-                                                  arch["shortcut"], reduction),
-                         suite_key, generic_loss(problem.cfg["Loss"]), problem).implementation()
+        return TorchSide(lambda: self.module(arch), suite_key, generic_loss(problem.cfg["Loss"]),
+                         problem).implementation()
 
 
 @ALIGNMENT_REFERENCES.register
@@ -207,3 +212,13 @@ class ImageNetResNetTwin(CifarResNetTwin):
                                              arch["stride_in_1x1"], arch["groups"], arch["width_per_group"],
                                              reduction),
                          suite_key, generic_loss(problem.cfg["Loss"]), problem).implementation()
+
+
+def cifar_resnet_speed_case(cfg: dict[str, Any]) -> SpeedCase:
+    """A CIFAR (SE-)ResNet's training iteration on 32x32 inputs of the config's batch size, Paddle and the twin."""
+    twin = CifarResNetTwin(cfg, None)
+    batch = twin.example_batch(np.random.default_rng(cfg["Global"]["seed"]), batch_size(cfg))
+    name = "SE-ResNet" if cfg["Arch"]["name"] == "SECifarResNet" else "ResNet"
+    label = f"{name}-{twin.arch['depth']}, {len(batch[0])} x {sample_shape(batch[0])}"
+    return supervised_speed_case(cfg, "resnet", label, batch, lambda: twin.module(twin.arch), suite_key,
+                                 generic_loss(cfg["Loss"]))

@@ -1,4 +1,4 @@
-"""PyTorch twins of SRCNN and FSRCNN for ``tools/align.py`` (and ``tools/benchmark_train.py``).
+"""PyTorch twins of SRCNN and FSRCNN for ``tools/align.py`` and ``tools/benchmark_train.py``.
 
 This project's own re-writing in PyTorch of the two networks as the papers and ``srcnn.py`` /
 ``fsrcnn.py`` describe them (so ``independent: false``): SRCNN's three convolutions, unpadded in
@@ -8,7 +8,9 @@ derived here from the kernel-centre rule (``centred``: LR pixel i's centre tap a
 ``scale * i + (scale - 1) // 2``; ``corner``: at ``scale * i``) rather than taken from ``fsrcnn.py``.
 The tensor names are the suite's (PReLU slopes: ``weight`` here, ``_weight`` in Paddle). With
 ``--weights`` an authors' MATLAB file is converted by the suite's importer (``weights.py``) and both
-sides start from it. Imports torch: never imported by the package (``ppcls_repro.alignment_references``).
+sides start from it. ``srcnn_speed_case`` and ``fsrcnn_speed_case`` pair the suite's training step with
+the twin for the training-speed table. Imports torch: never imported by the package
+(``ppcls_repro.alignment_references``, ``ppcls_repro.train_speed``).
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ import torch.nn as tnn
 import torch.nn.functional as tF
 
 from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem, imported_start
-from ppcls_repro.engine.reference_torch import TorchSide, generic_loss
+from ppcls_repro.engine.reference_torch import TorchSide, generic_loss, supervised_speed_case
+from ppcls_repro.engine.speed import SpeedCase, batch_size, sample_shape
 from ppcls_repro.registry import MODELS
 
 
@@ -160,3 +163,22 @@ class FSRCNNTwin(_SRTwin):
         channels, scale = self.arch["in_channels"], self.arch["scale"]
         return (_uniform(rng, batch_size, channels, lr_size, lr_size),
                 _uniform(rng, batch_size, channels, lr_size * scale, lr_size * scale))
+
+
+def srcnn_speed_case(cfg: dict[str, Any]) -> SpeedCase:
+    """SRCNN's training iteration on the config's sub-images and batch size, Paddle and the twin."""
+    twin = SRCNNTwin(cfg, None)
+    batch = twin.example_batch(np.random.default_rng(cfg["Global"]["seed"]), batch_size(cfg))
+    kernels = "-".join(str(k) for k in twin.arch["kernel_sizes"])
+    return supervised_speed_case(cfg, "srcnn", f"SRCNN {kernels}, {len(batch[0])} x {sample_shape(batch[0])}", batch,
+                                 lambda: twin.module(twin.arch), suite_key, generic_loss(cfg["Loss"]))
+
+
+def fsrcnn_speed_case(cfg: dict[str, Any]) -> SpeedCase:
+    """FSRCNN's training iteration on the config's LR sub-images and batch size, Paddle and the twin."""
+    twin = FSRCNNTwin(cfg, None)
+    batch = twin.example_batch(np.random.default_rng(cfg["Global"]["seed"]), batch_size(cfg))
+    arch = twin.arch
+    label = f"FSRCNN ({arch['d']},{arch['s']},{arch['m']}) x{arch['scale']}, {len(batch[0])} x {sample_shape(batch[0])}"
+    return supervised_speed_case(cfg, "fsrcnn", label, batch, lambda: twin.module(arch), suite_key,
+                                 generic_loss(cfg["Loss"]))
