@@ -12,8 +12,8 @@ it (SupervisedStep with the config's loss, optimiser and per-layer rates; Advers
 the PyTorch side is the paper's twin (papers/*/reference_torch.py) with the same optimiser, loss and
 update order, on the same random batch of the config's training shapes and the same number of CPU
 threads (set for both frameworks per row). A row whose two sides train different parameter counts is
-refused. Rounds of the two sides alternate, so both see the same machine load; the median of the rounds
-is reported (ppcls_repro/engine/speed.py). Prints a markdown table for the README with the date and the
+refused. Each side runs in a process of its own (``--same-process``: both in this one); rounds of the
+two sides alternate, so both see the same machine load; the median of the rounds is reported (ppcls_repro/engine/speed.py). Prints a markdown table for the README with the date and the
 machine. Needs the test extra (torch==2.13.0).
 """
 from __future__ import annotations
@@ -32,6 +32,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--iters", type=int, default=5, help="iterations per timed round (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side (default 3)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed iterations per side first (default 2)")
+    parser.add_argument("--same-process", action="store_true",
+                        help="run both sides in this process (default: each in its own, see engine/speed.py)")
+    parser.add_argument("--settle", type=float, default=0.5,
+                        help="seconds of idle before each round, so the other side's threads stop spinning (default 0.5)")
     parser.add_argument("--batch-size", type=int, default=None, help="replaces every chosen row's batch size")
     parser.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
                         help="config override applied to every chosen row, e.g. -o Arch.depth=56 (repeatable)")
@@ -48,11 +52,12 @@ def main() -> None:
 
     cases = speed_cases(args.net, args.batch_size, args.override)
     try:
-        results = measure_table(cases, args.threads, args.iters, args.rounds, args.warmup)
+        results = measure_table(cases, args.threads, args.iters, args.rounds, args.warmup,
+                                isolate=not args.same_process, settle=args.settle)
     except SpeedError as err:
         sys.exit(f"error: {err}")
     print(machine_line())
-    print(describe(args.iters, args.rounds, args.warmup))
+    print(describe(args.iters, args.rounds, args.warmup, isolated=not args.same_process))
     print()
     print("\n".join(markdown_table(results)))
     print()

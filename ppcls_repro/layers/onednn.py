@@ -17,6 +17,10 @@ gradient comes with the weight gradient. Values equal Paddle's convolution up to
 order (tested in ``tests/layers/test_conv.py``); a fixed thread count gives identical results run
 after run.
 
+The same binding runs the transposed convolution (oneDNN's deconvolution: FSRCNN's last layer) and
+PReLU (FSRCNN's activation; Paddle's PReLU gradient was a third of an FSRCNN step here), neither of
+which Paddle's CPU kernels run on more than one thread.
+
 ``available()`` says whether the library loaded; ``ppcls_repro.layers.conv`` decides when to use it.
 """
 from __future__ import annotations
@@ -29,6 +33,8 @@ from pathlib import Path
 import paddle
 from paddle.autograd import PyLayer
 
+from ppcls_repro.utils.cpu import fast_cpu_enabled
+
 _P = ctypes.c_void_p
 _PP = ctypes.POINTER(_P)
 _Dims = ctypes.c_int64 * 12  # dnnl_dims_t: DNNL_MAX_NDIMS = 12
@@ -37,9 +43,9 @@ _Dims = ctypes.c_int64 * 12  # dnnl_dims_t: DNNL_MAX_NDIMS = 12
 _CPU_ENGINE = 1
 _STREAM_IN_ORDER = 1
 _F32 = 3
-_TAG_ANY, _TAG_A, _TAG_ABCD = 1, 2, 5
+_TAG_ANY, _TAG_A, _TAG_ABCD, _TAG_BACD = 1, 2, 5, 25  # bacd: IOHW, Paddle's transposed-conv weight
 _FORWARD_TRAINING = 64
-_CONVOLUTION_DIRECT = 1
+_CONVOLUTION_DIRECT, _DECONVOLUTION_DIRECT = 0x1, 0xa
 _QUERY_SRC, _QUERY_DIFF_SRC, _QUERY_WEIGHTS, _QUERY_DIFF_WEIGHTS, _QUERY_DST, _QUERY_DIFF_DST = range(129, 135)
 _ARG_SRC, _ARG_DST, _ARG_WEIGHTS, _ARG_BIAS = 1, 17, 33, 41
 _ARG_DIFF_SRC, _ARG_DIFF_DST, _ARG_DIFF_WEIGHTS, _ARG_DIFF_BIAS = 129, 145, 161, 169
@@ -57,13 +63,18 @@ _SIGNATURES = {
     "dnnl_primitive_create": [_PP, _P],
     "dnnl_primitive_execute": [_P, _P, ctypes.c_int, _P],
     "dnnl_reorder_primitive_desc_create": [_PP, _P, _P, _P, _P, _P],
-    "dnnl_convolution_forward_primitive_desc_create":
-        [_PP, _P, ctypes.c_int, ctypes.c_int, _P, _P, _P, _P, _Dims, _Dims, _Dims, _Dims, _P],
-    "dnnl_convolution_backward_data_primitive_desc_create":
-        [_PP, _P, ctypes.c_int, _P, _P, _P, _Dims, _Dims, _Dims, _Dims, _P, _P],
-    "dnnl_convolution_backward_weights_primitive_desc_create":
-        [_PP, _P, ctypes.c_int, _P, _P, _P, _P, _Dims, _Dims, _Dims, _Dims, _P, _P],
+    "dnnl_prelu_forward_primitive_desc_create": [_PP, _P, ctypes.c_int, _P, _P, _P, _P],
+    "dnnl_prelu_backward_primitive_desc_create": [_PP, _P, _P, _P, _P, _P, _P, _P, _P],
 }
+for _kind in ("convolution", "deconvolution"):  # the same signatures
+    _SIGNATURES.update({
+        f"dnnl_{_kind}_forward_primitive_desc_create":
+            [_PP, _P, ctypes.c_int, ctypes.c_int, _P, _P, _P, _P, _Dims, _Dims, _Dims, _Dims, _P],
+        f"dnnl_{_kind}_backward_data_primitive_desc_create":
+            [_PP, _P, ctypes.c_int, _P, _P, _P, _Dims, _Dims, _Dims, _Dims, _P, _P],
+        f"dnnl_{_kind}_backward_weights_primitive_desc_create":
+            [_PP, _P, ctypes.c_int, _P, _P, _P, _P, _Dims, _Dims, _Dims, _Dims, _P, _P],
+    })
 _RESTYPES = {"dnnl_primitive_desc_query_md": _P, "dnnl_memory_desc_get_size": ctypes.c_size_t}
 
 
@@ -129,6 +140,23 @@ def available() -> bool:
     return _library() is not None
 
 
+_enabled = fast_cpu_enabled()
+
+
+def set_enabled(enabled: bool) -> None:
+    """Turn the oneDNN path on or off for the whole process (``PPCLS_REPRO_FAST_CPU=0``: off from the start)."""
+    global _enabled
+    _enabled = enabled
+
+
+def applies(*tensors: paddle.Tensor) -> bool:
+    """Whether these tensors take the oneDNN path: it is on, Paddle is in dygraph mode (static graphs,
+    so exported programs, keep Paddle's ops), the tensors are float32 on the CPU (GPU: cuDNN) and
+    the library loaded."""
+    return (_enabled and paddle.in_dynamic_mode() and available()
+            and all(t.place.is_cpu_place() and t.dtype == paddle.float32 for t in tensors))
+
+
 class _Layout:
     """One argument of a primitive: its NCHW (or flat) description, the primitive's own, and the
     reorders between them when they differ."""
@@ -167,20 +195,34 @@ class _Layout:
 
 @dataclass(frozen=True)
 class Problem:
-    """One convolution's shapes: NCHW input, OIHW weight, symmetric stride and zero padding."""
+    """One (transposed) convolution's shapes: NCHW input; Paddle's weight layout (OIHW, transposed:
+    IOHW); strides; zero padding before (top, left) and after (bottom, right)."""
 
     input_shape: tuple[int, int, int, int]
     weight_shape: tuple[int, int, int, int]
     stride: tuple[int, int]
     padding: tuple[int, int]
+    padding_after: tuple[int, int]
     bias: bool
+    transposed: bool = False
 
     @property
     def output_shape(self) -> list[int]:
-        n, _, h, w = self.input_shape
-        out, _, kh, kw = self.weight_shape
-        return [n, out, (h + 2 * self.padding[0] - kh) // self.stride[0] + 1,
-                (w + 2 * self.padding[1] - kw) // self.stride[1] + 1]
+        n, _, *size = self.input_shape
+        kernel = self.weight_shape[2:]
+        if self.transposed:
+            return [n, self.weight_shape[1], *((i - 1) * s - p - q + k for i, s, p, q, k in zip(
+                size, self.stride, self.padding, self.padding_after, kernel))]
+        return [n, self.weight_shape[0], *((i + p + q - k) // s + 1 for i, s, p, q, k in zip(
+            size, self.stride, self.padding, self.padding_after, kernel))]
+
+    @property
+    def weight_dims(self) -> tuple[list[int], int]:
+        """The weight as oneDNN names it (output channels first) and the tag of Paddle's layout."""
+        if self.transposed:
+            i, o, kh, kw = self.weight_shape
+            return [o, i, kh, kw], _TAG_BACD
+        return list(self.weight_shape), _TAG_ABCD
 
 
 class _Convolution:
@@ -188,19 +230,21 @@ class _Convolution:
 
     def __init__(self, lib: _Library, problem: Problem) -> None:
         self.lib, self.problem = lib, problem
-        shapes = {"src": list(problem.input_shape), "weights": list(problem.weight_shape),
-                  "dst": problem.output_shape}
-        plain = {name: lib.memory_desc(shape, _TAG_ABCD) for name, shape in shapes.items()}
+        weight_dims, weight_tag = problem.weight_dims
+        shapes = {"src": list(problem.input_shape), "weights": weight_dims, "dst": problem.output_shape}
+        plain = {name: lib.memory_desc(shape, weight_tag if name == "weights" else _TAG_ABCD)
+                 for name, shape in shapes.items()}
         free = {name: lib.memory_desc(shape, _TAG_ANY) for name, shape in shapes.items()}
-        bias = lib.memory_desc([problem.weight_shape[0]], _TAG_A) if problem.bias else None
-        geometry = (_Dims(*problem.stride), _Dims(0, 0), _Dims(*problem.padding), _Dims(*problem.padding))
-        forward = lib.create("dnnl_convolution_forward_primitive_desc_create", lib.engine, _FORWARD_TRAINING,
-                             _CONVOLUTION_DIRECT, free["src"], free["weights"], bias, free["dst"], *geometry, None)
-        data = lib.create("dnnl_convolution_backward_data_primitive_desc_create", lib.engine, _CONVOLUTION_DIRECT,
+        bias = lib.memory_desc([weight_dims[0]], _TAG_A) if problem.bias else None
+        geometry = (_Dims(*problem.stride), _Dims(0, 0), _Dims(*problem.padding), _Dims(*problem.padding_after))
+        kind, algorithm = ("deconvolution", _DECONVOLUTION_DIRECT) if problem.transposed else \
+            ("convolution", _CONVOLUTION_DIRECT)
+        forward = lib.create(f"dnnl_{kind}_forward_primitive_desc_create", lib.engine, _FORWARD_TRAINING,
+                             algorithm, free["src"], free["weights"], bias, free["dst"], *geometry, None)
+        data = lib.create(f"dnnl_{kind}_backward_data_primitive_desc_create", lib.engine, algorithm,
                           free["src"], free["weights"], free["dst"], *geometry, forward, None)
-        weights = lib.create("dnnl_convolution_backward_weights_primitive_desc_create", lib.engine,
-                             _CONVOLUTION_DIRECT, free["src"], free["weights"], bias, free["dst"], *geometry,
-                             forward, None)
+        weights = lib.create(f"dnnl_{kind}_backward_weights_primitive_desc_create", lib.engine, algorithm,
+                             free["src"], free["weights"], bias, free["dst"], *geometry, forward, None)
         self.forward = lib.create("dnnl_primitive_create", forward)
         self.backward_data = lib.create("dnnl_primitive_create", data)
         self.backward_weights = lib.create("dnnl_primitive_create", weights)
@@ -248,7 +292,7 @@ class _Convolution:
                 (_ARG_DIFF_WEIGHTS, self.weights_diff_weights.memory, diff_weights)]
         diff_bias = None
         if self.problem.bias:
-            diff_bias = paddle.empty([self.problem.weight_shape[0]], dtype="float32")
+            diff_bias = paddle.empty([self.problem.output_shape[1]], dtype="float32")
             args.append((_ARG_DIFF_BIAS, self.bias_memory, diff_bias))
         self.lib.execute(self.backward_weights, args)
         return self.weights_diff_weights.out_of(diff_weights, list(self.problem.weight_shape)), diff_bias
@@ -260,6 +304,66 @@ def _convolution(problem: Problem) -> _Convolution:
     if lib is None:
         raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
     return _Convolution(lib, problem)
+
+
+class _PReLU:
+    """oneDNN's PReLU forward and backward for one NCHW shape with a slope per channel, all plain
+    layouts (an elementwise op: no reorders)."""
+
+    def __init__(self, lib: _Library, shape: tuple[int, int, int, int]) -> None:
+        self.lib, self.shape = lib, shape
+        data = lib.memory_desc(list(shape), _TAG_ABCD)
+        slopes = lib.memory_desc([1, shape[1], 1, 1], _TAG_ABCD)
+        forward = lib.create("dnnl_prelu_forward_primitive_desc_create", lib.engine, _FORWARD_TRAINING,
+                             data, slopes, data, None)
+        backward = lib.create("dnnl_prelu_backward_primitive_desc_create", lib.engine, data, slopes, data,
+                              slopes, data, forward, None)
+        self.forward = lib.create("dnnl_primitive_create", forward)
+        self.backward = lib.create("dnnl_primitive_create", backward)
+        self.src, self.weights, self.dst = lib.memory(data), lib.memory(slopes), lib.memory(data)
+        self.diff_src, self.diff_weights, self.diff_dst = lib.memory(data), lib.memory(slopes), lib.memory(data)
+
+    def run_forward(self, x: paddle.Tensor, slopes: paddle.Tensor) -> paddle.Tensor:
+        y = paddle.empty(list(self.shape), dtype="float32")
+        self.lib.execute(self.forward, [(_ARG_SRC, self.src, x), (_ARG_WEIGHTS, self.weights, slopes),
+                                        (_ARG_DST, self.dst, y)])
+        return y
+
+    def run_backward(self, grad: paddle.Tensor, x: paddle.Tensor,
+                     slopes: paddle.Tensor) -> tuple[paddle.Tensor, paddle.Tensor]:
+        grad_x = paddle.empty(list(self.shape), dtype="float32")
+        grad_slopes = paddle.empty([self.shape[1]], dtype="float32")
+        self.lib.execute(self.backward, [
+            (_ARG_SRC, self.src, x), (_ARG_WEIGHTS, self.weights, slopes), (_ARG_DIFF_DST, self.diff_dst, grad),
+            (_ARG_DIFF_SRC, self.diff_src, grad_x), (_ARG_DIFF_WEIGHTS, self.diff_weights, grad_slopes)])
+        return grad_x, grad_slopes
+
+
+@functools.lru_cache(maxsize=256)
+def _prelu(shape: tuple[int, int, int, int]) -> _PReLU:
+    lib = _library()
+    if lib is None:
+        raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
+    return _PReLU(lib, shape)
+
+
+class _OneDNNPReLU(PyLayer):
+    @staticmethod
+    def forward(ctx, x: paddle.Tensor, slopes: paddle.Tensor) -> paddle.Tensor:
+        prelu = _prelu(tuple(x.shape))
+        ctx.prelu = prelu
+        ctx.save_for_backward(x, slopes)
+        return prelu.run_forward(x, slopes)
+
+    @staticmethod
+    def backward(ctx, grad: paddle.Tensor) -> tuple[paddle.Tensor, paddle.Tensor]:
+        x, slopes = ctx.saved_tensor()
+        return ctx.prelu.run_backward(grad.contiguous(), x, slopes)
+
+
+def prelu(x: paddle.Tensor, slopes: paddle.Tensor) -> paddle.Tensor:
+    """``F.prelu(x, slopes)`` for a float32 NCHW ``x`` and one slope per channel, on oneDNN."""
+    return _OneDNNPReLU.apply(x.contiguous(), slopes)
 
 
 class _OneDNNConv2D(PyLayer):
@@ -286,7 +390,18 @@ def conv2d(x: paddle.Tensor, weight: paddle.Tensor, bias: paddle.Tensor | None,
            stride: tuple[int, int], padding: tuple[int, int]) -> paddle.Tensor:
     """A float32 NCHW convolution (groups 1, dilation 1, zero padding) on oneDNN, with gradients."""
     x = x.contiguous()
-    problem = Problem(tuple(x.shape), tuple(weight.shape), tuple(stride), tuple(padding), bias is not None)
-    if bias is None:
-        return _OneDNNConv2D.apply(x, weight, None, problem)
+    problem = Problem(tuple(x.shape), tuple(weight.shape), tuple(stride), tuple(padding), tuple(padding),
+                      bias is not None)
+    return _OneDNNConv2D.apply(x, weight, bias, problem)
+
+
+def conv2d_transpose(x: paddle.Tensor, weight: paddle.Tensor, bias: paddle.Tensor | None,
+                     stride: tuple[int, int], padding: tuple[int, int],
+                     output_padding: tuple[int, int]) -> paddle.Tensor:
+    """``F.conv2d_transpose`` (float32 NCHW, IOHW weight, groups 1, dilation 1) on oneDNN's
+    deconvolution: Paddle's ``output_padding`` rows and columns are oneDNN's smaller padding after."""
+    x = x.contiguous()
+    after = tuple(p - o for p, o in zip(padding, output_padding))
+    problem = Problem(tuple(x.shape), tuple(weight.shape), tuple(stride), tuple(padding), after,
+                      bias is not None, transposed=True)
     return _OneDNNConv2D.apply(x, weight, bias, problem)

@@ -100,11 +100,11 @@ def test_the_switch_and_static_graphs_take_paddles_op(monkeypatch):
     layer, x = conv.Conv2D(2, 3, 3, padding=1), paddle.rand([1, 2, 6, 6])
     expected = layer(x).numpy()
     assert len(calls) == 1
-    conv.set_onednn(False)
+    onednn.set_enabled(False)
     try:
         np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-5, atol=1e-6)
     finally:
-        conv.set_onednn(True)
+        onednn.set_enabled(True)
     static = paddle.jit.to_static(layer, input_spec=[paddle.static.InputSpec([None, 2, 6, 6], "float32")],
                                   full_graph=True)
     np.testing.assert_allclose(static(x).numpy(), expected, rtol=1e-5, atol=1e-6)
@@ -121,12 +121,12 @@ def test_every_convolutional_model_trains_the_same_on_both_paths(name, monkeypat
     x = paddle.to_tensor(np.random.default_rng(0).random(shape).astype("float32"))
     results = []
     for enabled in (False, True):
-        conv.set_onednn(enabled)
+        onednn.set_enabled(enabled)
         try:
             out = model(x)
             out.square().mean().backward()
         finally:
-            conv.set_onednn(True)
+            onednn.set_enabled(True)
         grads = {n: p.grad.numpy().copy() for n, p in model.named_parameters() if p.grad is not None}
         model.clear_gradients()
         results.append((out.numpy(), grads))
@@ -137,3 +137,71 @@ def test_every_convolutional_model_trains_the_same_on_both_paths(name, monkeypat
     for key in grads_plain:
         scale = max(np.abs(grads_plain[key]).max(), 1e-8)
         assert np.abs(grads_fast[key] - grads_plain[key]).max() <= 1e-3 * scale, key
+
+
+# (input, IOHW weight, stride, padding, output_padding, bias): FSRCNN's x3/x2/x4 deconvolutions and an odd one.
+TRANSPOSED = [
+    ((4, 56, 7, 7), (56, 1, 9, 9), 3, 3, 0, True),
+    ((4, 56, 10, 10), (56, 1, 9, 9), 2, 4, 1, True),
+    ((4, 56, 6, 6), (56, 1, 9, 9), 4, 3, 1, False),
+    ((2, 5, 4, 5), (5, 3, 3, 3), 2, 1, 1, True),
+]
+
+
+def _gradients(forward, inputs: list[np.ndarray], grad_seed: int = 1):
+    tensors = [paddle.to_tensor(a, stop_gradient=False) for a in inputs]
+    y = forward(*tensors)
+    grad = np.random.default_rng(grad_seed).standard_normal(y.shape).astype("float32")
+    (y * paddle.to_tensor(grad)).sum().backward()
+    return [y.numpy()] + [t.grad.numpy() for t in tensors]
+
+
+def _assert_close(fast: list[np.ndarray], plain: list[np.ndarray], tolerance: float = 1e-5) -> None:
+    for f, p in zip(fast, plain):
+        assert f.shape == p.shape
+        assert np.abs(f - p).max() <= tolerance * np.abs(p).max()
+
+
+@pytest.mark.parametrize("problem", TRANSPOSED, ids=lambda p: f"{p[0]}s{p[2]}p{p[3]}o{p[4]}")
+def test_transposed_convolution_equals_paddles(problem):
+    x_shape, w_shape, stride, padding, extra, has_bias = problem
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal(x_shape).astype("float32"), 0.1 * rng.standard_normal(w_shape).astype("float32")]
+    if has_bias:
+        inputs.append(rng.standard_normal(w_shape[1]).astype("float32"))
+
+    def plain(x, w, b=None):
+        return F.conv2d_transpose(x, w, b, stride=stride, padding=padding, output_padding=extra)
+
+    def fast(x, w, b=None):
+        return onednn.conv2d_transpose(x, w, b, (stride, stride), (padding, padding), (extra, extra))
+    _assert_close(_gradients(fast, inputs), _gradients(plain, inputs))
+
+
+def test_prelu_values_and_input_gradient_are_bitwise_and_slopes_close():
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((6, 5, 4, 7)).astype("float32"), rng.random(5).astype("float32")]
+    fast, plain = _gradients(onednn.prelu, inputs), _gradients(F.prelu, inputs)
+    assert np.array_equal(fast[0], plain[0]) and np.array_equal(fast[1], plain[1])
+    _assert_close(fast[2:], plain[2:])
+
+
+def test_prelu_layer_takes_onednn_only_per_channel(monkeypatch):
+    calls = []
+    real = onednn.prelu
+    monkeypatch.setattr(onednn, "prelu", lambda *args: calls.append(args[0].shape) or real(*args))
+    x = paddle.randn([2, 4, 3, 3])
+    per_channel, single = conv.PReLU(4, init=0.1), conv.PReLU(1, init=0.1)
+    np.testing.assert_array_equal(per_channel(x).numpy(), F.prelu(x, per_channel._weight).numpy())
+    np.testing.assert_array_equal(single(x).numpy(), F.prelu(x, single._weight).numpy())
+    assert calls == [[2, 4, 3, 3]]
+    assert list(per_channel.state_dict()) == list(paddle.nn.PReLU(4).state_dict())
+
+
+def test_transposed_padding_paddle_pads_more_than_onednn_can_takes_paddles_op(monkeypatch):
+    calls = _calls(monkeypatch)
+    monkeypatch.setattr(onednn, "conv2d_transpose", lambda *args: calls.append("transposed"))
+    x, w = paddle.rand([1, 2, 4, 4]), paddle.rand([2, 3, 3, 3])
+    out = conv.conv2d_transpose(x, w, None, stride=2, padding=0, output_padding=1)  # after-padding -1
+    np.testing.assert_allclose(out.numpy(), F.conv2d_transpose(x, w, stride=2, output_padding=1).numpy(), rtol=1e-6)
+    assert calls == []

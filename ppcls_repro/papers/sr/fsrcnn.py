@@ -38,8 +38,8 @@ Deviations: the deconvolution outputs ``scale * h`` pixels where the paper's Caf
 labels here are the full ``scale * f_sub`` HR sub-images. ``init="he_relu"`` drops the PReLU
 slope from the He initialisation (a = 0, std 3% larger), as Caffe's "msra" filler does; it is not
 the paper's. The optimiser and schedule are the configs' (their comments list those deviations).
-Biases are added with ``layers.bias.add_channel_bias`` (same values; one noisy measurement here:
-~1.1x faster training steps).
+The convolutions, the deconvolution and PReLU are ``layers/conv.py``'s: oneDNN's kernels in dygraph
+on CPU (``layers/onednn.py``), Paddle's ops elsewhere; the same functions either way.
 """
 from __future__ import annotations
 
@@ -49,8 +49,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.layers.bias import add_channel_bias
-from ppcls_repro.layers.conv import conv2d
+from ppcls_repro.layers.conv import PReLU, conv2d, conv2d_transpose
 from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
 
@@ -84,7 +83,7 @@ class ConvPReLU(nn.Layer):
         self.conv = nn.Conv2D(in_channels, out_channels, kernel_size, padding=kernel_size // 2,
                               weight_attr=_conv_weight_attr(init),
                               bias_attr=nn.initializer.Constant(0.0))
-        self.prelu = nn.PReLU(num_parameters=out_channels, init=PRELU_INIT)
+        self.prelu = PReLU(num_parameters=out_channels, init=PRELU_INIT)
         self.padding = kernel_size // 2
         self.padding_mode = padding_mode
 
@@ -180,9 +179,8 @@ class FSRCNN(nn.Layer):
 
     def upsample(self, features: paddle.Tensor) -> paddle.Tensor:
         """The deconvolution: d LR feature maps -> the HR image, exactly ``scale`` times larger."""
-        x = F.conv2d_transpose(features, self.deconv.weight, None, stride=self.upscale, padding=self.padding,
-                               output_padding=self.output_padding)
-        return add_channel_bias(x, self.deconv.bias)
+        return conv2d_transpose(features, self.deconv.weight, self.deconv.bias, stride=self.upscale,
+                                padding=self.padding, output_padding=self.output_padding)
 
 
 def _conv_weight_attr(init: str) -> paddle.ParamAttr:
