@@ -47,8 +47,8 @@ class GlobalConfig:
     """The ``Global`` section: run-level settings shared by every paper."""
     output_dir: str = "output/run"
     device: str = "cpu"  # cpu | gpu; gpu on a CPU-only Paddle warns once and runs on CPU
-    # CPU math threads (null: Paddle's default, one). Matrix-heavy steps gain: the GAN step here
-    # ran 1.4x faster with 2 threads on 2 cores (README, Speed); SRCNN's convolutions did not.
+    # CPU math threads (null: this process's cores, shared among data-parallel processes). Every
+    # net trains faster on both cores of this project's machine than on one (README, Speed).
     cpu_threads: int | None = None
     seed: int = 42
     epochs: int = 1

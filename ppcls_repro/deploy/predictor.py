@@ -22,6 +22,7 @@ import paddle
 
 from ppcls_repro.engine.checkpoint import CheckpointError
 from ppcls_repro.registry import ConfigError
+from ppcls_repro.utils.cpu import available_cores
 from ppcls_repro.utils.logger import get_logger
 
 MODEL_PREFIX = "inference"
@@ -33,7 +34,7 @@ ShapeRange = dict[str, tuple[list[int], list[int], list[int]]]
 # was 3.8x (and in a busier run 6.6-7x) faster than off at 1 and 2 threads, so it is the default.
 # Threads: 1 and 2 were equal (651 vs 652 ms; 1.12x for 1 thread in the busier run, whose second
 # core was taken by training). An idle machine was not available, so the default stays "every
-# core this process may use" (None; see _cpu_count), what an otherwise idle laptop wants.
+# core this process may use" (None; see utils/cpu.available_cores), what an otherwise idle laptop wants.
 DEFAULT_ONEDNN = True
 DEFAULT_CPU_THREADS: int | None = None
 GPU_MEMORY_POOL_MB = 256
@@ -105,15 +106,9 @@ def resolve_options(options: PredictorOptions, cuda: bool | None = None) -> Pred
         if resolved.precision == "fp16":
             warn_once("--precision fp16 needs a GPU; running fp32 on CPU")
         resolved = dataclasses.replace(resolved, use_tensorrt=False, precision="fp32")
-    threads = resolved.cpu_threads or DEFAULT_CPU_THREADS or _cpu_count()
+    threads = resolved.cpu_threads or DEFAULT_CPU_THREADS or available_cores()
     onednn = DEFAULT_ONEDNN if resolved.enable_onednn is None else resolved.enable_onednn
     return dataclasses.replace(resolved, cpu_threads=threads, enable_onednn=onednn)
-
-
-def _cpu_count() -> int:
-    import os
-
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def _precision(name: str) -> Any:

@@ -14,6 +14,7 @@ from ppcls_repro.engine import distributed
 from ppcls_repro.engine.checkpoint import seed_everything
 from ppcls_repro.engine.distributed import ShardedBatchSampler, world_size
 from ppcls_repro.registry import DATASETS, EVALUATORS, STEPS, ConfigError
+from ppcls_repro.utils.cpu import available_cores
 from ppcls_repro.utils.logger import get_logger, setup_logging
 
 _warned_gpu = False
@@ -36,10 +37,12 @@ def start_run(g: dict[str, Any], log_file: Path | None) -> logging.Logger:
 
 def select_device(device: str, cpu_threads: int | None = None) -> str:
     """Use the configured device; a GPU request on a CPU-only Paddle warns once and runs on CPU.
-    ``cpu_threads`` (``Global.cpu_threads``) sets Paddle's CPU math threads; None keeps its default."""
+    ``cpu_threads`` (``Global.cpu_threads``, validated >= 1) sets Paddle's CPU math threads; None
+    shares this process's cores among the training processes (all of them in a single process)."""
     global _warned_gpu
-    if cpu_threads is not None:  # validated (>= 1) with the config
-        paddle.base.core.set_num_threads(cpu_threads)
+    if cpu_threads is None:
+        cpu_threads = max(1, available_cores() // world_size())
+    paddle.base.core.set_num_threads(cpu_threads)
     if device == "gpu" and not paddle.device.is_compiled_with_cuda():
         if not _warned_gpu:
             get_logger().warning("Global.device is gpu but this Paddle has no CUDA support: running on CPU")

@@ -15,6 +15,13 @@ FAST_CPU_VARIABLE = "PPCLS_REPRO_FAST_CPU"
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
 
 
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def fast_cpu_enabled() -> bool:
     return os.environ.get(FAST_CPU_VARIABLE, "1") != "0"
 
