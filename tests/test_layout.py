@@ -7,7 +7,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "ppcls_repro"
 RANK = {"utils": 0, "registry": 0, "config": 1, "data": 1, "metrics": 1, "layers": 1, "losses": 1,
         "engine": 2, "deploy": 3, "papers": 4, "plugins": 5, "cli": 5,
-        "commands": 5, "api": 5, "alignment_references": 5, "train_speed": 5}
+        "commands": 5, "api": 5, "alignment_references": 5, "train_speed": 5, "latency_twins": 5}
 
 
 def modules() -> dict[str, Path]:

@@ -11,4 +11,7 @@
 - ``retrieval.py``: cross-modal retrieval (DSCMR's two encoders, cosine ranking of a gallery).
 - ``hyperspectral.py``: a hyperspectral cube -> PCA -> windows -> HybridSN's classification map.
 - ``benchmark.py``: latency timing shared by ``tools/infer.py --benchmark`` and ``tools/benchmark_latency.py``.
+- ``latency.py``: the Paddle side of ``tools/benchmark_latency.py`` (the static network alone, its input,
+  the runtimes' agreement check, the markdown table); the PyTorch twins are in ``ppcls_repro/latency_twins.py``.
+- ``onnx.py``: ONNX export (paddle2onnx) checked in onnxruntime, and onnxruntime CPU sessions.
 """

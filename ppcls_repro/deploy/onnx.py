@@ -27,6 +27,21 @@ def _modules():
     return paddle2onnx, onnxruntime
 
 
+def require_onnx() -> None:
+    """Raise ``OnnxUnavailable`` (one line: what is missing, how to install it) unless both packages import."""
+    _modules()
+
+
+def onnx_session(path: Path, threads: int):
+    """An onnxruntime CPU session of ``path`` computing with ``threads`` threads: intra-op (inside each
+    operator, like the other runtimes' thread count); one inter-op thread (the nets are chains of ops)."""
+    _, onnxruntime = _modules()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def export_onnx(folder: Path, input_names: list[str], examples: list[np.ndarray]) -> tuple[Path, float, float]:
     """Convert the static model in ``folder`` to ``folder/inference.onnx``; return it, the max abs
     difference of onnxruntime's outputs to Paddle Inference's on ``examples``, and their magnitude."""

@@ -3,7 +3,7 @@
 PyTorch. Imported only by the papers' ``reference_torch.py`` modules (``tools/align.py``,
 ``tools/benchmark_train.py`` and the tests import those); the normal package never imports torch.
 ``supervised_speed_case`` pairs the suite's step with such a twin for the training-speed table
-(``engine/speed.py``).
+(``engine/speed.py``); ``inference_module`` is a twin holding the suite's weights for the latency table.
 
 What is mirrored, and how (each from PyTorch's own kernels, nothing from Paddle's):
 - weights: the suite's state dict copied in through a name map ``suite_key(torch_key)`` (each paper
@@ -205,6 +205,14 @@ def load_suite_weights(module: torch.nn.Module, weights: dict[str, np.ndarray], 
     left = sorted(k for k, v in weights.items() if v.dtype.kind == "f" and k not in used)
     if left:
         raise AlignmentError(f"the reference has no place for the suite's {', '.join(left[:4])}")
+
+
+def inference_module(module: torch.nn.Module, weights: dict[str, np.ndarray],
+                     suite_key: SuiteKey) -> torch.nn.Module:
+    """``module`` holding the suite's ``weights`` (``load_suite_weights``), in eval mode: the twin of an
+    exported network for the inference-latency table (``tools/benchmark_latency.py``)."""
+    load_suite_weights(module, weights, suite_key)
+    return module.eval()
 
 
 class BatchNormRecorder:

@@ -157,13 +157,32 @@ def test_time_interleaved_warms_up_then_alternates():
     assert len(timings["a"].seconds) == 3 and timings["a"].median_ms >= 0 and "median" in timings["b"].line()
 
 
-def test_benchmark_tool_checks_agreement_and_reports_ratios():
-    proc = subprocess.run([sys.executable, "tools/benchmark_latency.py", "-c", "configs/srcnn.yaml",
-                           "-o", "Arch.init=kaiming", "--lr_size", "24", "--repeats", "1", "--warmup", "0"],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+def test_benchmark_tool_checks_every_runtime_and_prints_one_row_per_net():
+    """All four nets at tiny sizes, one run each: every runtime's output checked, then the table."""
+    proc = subprocess.run([sys.executable, "tools/benchmark_latency.py", "--all", "--lr_size", "24", "--repeats", "1",
+                           "--warmup", "0", "--threads", "1"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "network input 1x1x72x72" in proc.stdout
+    has_torch = importlib.util.find_spec("torch") is not None
+    has_onnx = all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "paddle2onnx"))
+    assert ("PyTorch columns skipped" in proc.stdout) != has_torch
+    assert ("onnxruntime column skipped" in proc.stdout) != has_onnx
     checks = [line for line in proc.stdout.splitlines() if line.startswith("output check")]
-    expected = 2 if importlib.util.find_spec("torch") is None else 4
-    assert len(checks) == expected
-    assert "Paddle dygraph" in proc.stdout and "x predictor" in proc.stdout
+    assert len(checks) == 4 * (1 + 2 * has_torch + has_onnx)  # each runtime against Paddle Inference, per net
+    lines = proc.stdout.splitlines()
+    header = lines.index("| net, input | Paddle Inference (oneDNN), ms | Paddle dygraph, ms | PyTorch eager, ms "
+                         "| torch.jit, ms | onnxruntime, ms |")
+    rows = lines[header + 2:]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| SRCNN (srcnn.yaml), 1x1x72x72", "| FSRCNN (fsrcnn_x3.yaml), 1x1x24x24", "| DnCNN (dncnn_s25.yaml), 1x1x24x24",
+        "| CifarResNet (resnet20_cifar10.yaml), 1x3x32x32"]
+    for row in rows:
+        cells = row.strip("| ").split(" | ")[1:]
+        timed = [c for c in cells if c != "-"]
+        assert len(timed) == 2 + 2 * has_torch + has_onnx
+        assert all(c.endswith("x)") for c in timed)
+
+
+def test_benchmark_tool_needs_a_config():
+    proc = subprocess.run([sys.executable, "tools/benchmark_latency.py"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "give -c CONFIG (repeatable) or --all" in proc.stderr

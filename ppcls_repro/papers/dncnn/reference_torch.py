@@ -9,7 +9,8 @@ momentum), the weights are loaded into it as the file has them, and the forward 
 importer (``weights.py``), so a mapping error there shows. The loss is the authors' ``sum_squared_error``
 (``mse_loss(reduction='sum') / 2``). Without a file the layer list is built here from the config, as
 ``main_train.py`` builds it (the twin: ``independent: false``). ``dncnn_speed_case`` pairs the suite's
-training step with that twin for the training-speed table. Imports torch: never imported by the package.
+training step with that twin for the training-speed table; ``dncnn_inference_twin`` is the twin holding
+the suite's weights for the latency table (``tools/benchmark_latency.py``). Imports torch: never imported by the package.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import torch.nn.functional as tF
 
 from ppcls_repro.data.torch_files import Opaque, load_torch_file, state_dict_in
 from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem, imported_start
-from ppcls_repro.engine.reference_torch import TorchLoss, TorchSide, supervised_speed_case
+from ppcls_repro.engine.reference_torch import TorchLoss, TorchSide, inference_module, supervised_speed_case
 from ppcls_repro.engine.speed import SpeedCase, batch_size, sample_shape
 from ppcls_repro.papers.dncnn.weights import batchnorm_layers, suite_key
 from ppcls_repro.registry import LOSSES, MODELS, ConfigError
@@ -160,3 +161,12 @@ def dncnn_speed_case(cfg: dict[str, Any]) -> SpeedCase:
     return supervised_speed_case(cfg, "dncnn", label, batch,
                                  lambda: AuthorsDnCNN(layers_from_config(arch), arch["residual"]),
                                  lambda key: suite_key(key, bn_layers), authors_loss(cfg["Loss"]))
+
+
+def dncnn_inference_twin(cfg: dict[str, Any], weights: dict[str, np.ndarray]) -> tnn.Module:
+    """The exported DnCNN in PyTorch: ``main_train.py``'s layers in eval mode (BatchNorm with its running
+    statistics), the authors' forward (``y - dncnn(y)``), holding the suite's ``weights``."""
+    arch = MODELS.with_defaults(cfg["Arch"], "Arch")
+    module = AuthorsDnCNN(layers_from_config(arch), arch["residual"])
+    bn_layers = batchnorm_layers(module.state_dict())
+    return inference_module(module, weights, lambda key: suite_key(key, bn_layers))

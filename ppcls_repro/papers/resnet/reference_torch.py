@@ -12,7 +12,8 @@ The ImageNet ResNets and SE-ResNets (Table 1; stride on the first 1x1 or on the 
 twin too: torchvision would be the independent reference, but its release for torch 2.13.0
 (torchvision 0.28.0) fails at import here ("operator torchvision::nms does not exist") and later ones
 require a later torch (README, "Alignment"). ``cifar_resnet_speed_case`` pairs the suite's training step
-with the CIFAR twin for the training-speed table. Imports torch: never imported by the package.
+with the CIFAR twin for the training-speed table; ``resnet_inference_twin`` is the exported classifier
+(softmax appended) for the latency table (``tools/benchmark_latency.py``). Imports torch: never imported by the package.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import torch.nn as tnn
 import torch.nn.functional as tF
 
 from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem, imported_start
-from ppcls_repro.engine.reference_torch import TorchSide, generic_loss, supervised_speed_case
+from ppcls_repro.engine.reference_torch import TorchSide, generic_loss, inference_module, supervised_speed_case
 from ppcls_repro.engine.speed import SpeedCase, batch_size, sample_shape
 from ppcls_repro.papers.resnet.weights import suite_key
 from ppcls_repro.registry import MODELS
@@ -75,6 +76,17 @@ class TorchBasicBlock(tnn.Module):
         else:
             identity = x
         return tF.relu(out + identity)
+
+
+class TorchWithSoftmax(tnn.Module):
+    """A classifier's logits with the softmax over classes that the export appends (``WithSoftmax``)."""
+
+    def __init__(self, classifier: tnn.Module) -> None:
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.classifier(x), dim=-1)
 
 
 class TorchCifarResNet(tnn.Module):
@@ -205,13 +217,11 @@ class ImageNetResNetTwin(CifarResNetTwin):
         size = self.INPUT_SIZE
         return rng.standard_normal((batch_size, self.arch["in_channels"], size, size)).astype(np.float32)
 
-    def implementation(self, problem: Problem) -> Implementation:
-        arch = MODELS.with_defaults(problem.cfg["Arch"], "Arch")
+    @staticmethod
+    def module(arch: dict[str, Any]) -> tnn.Module:
         reduction = arch.get("reduction", arch.get("se_reduction"))
-        return TorchSide(lambda: TorchResNet(arch["depth"], arch["num_classes"], arch["in_channels"],
-                                             arch["stride_in_1x1"], arch["groups"], arch["width_per_group"],
-                                             reduction),
-                         suite_key, generic_loss(problem.cfg["Loss"]), problem).implementation()
+        return TorchResNet(arch["depth"], arch["num_classes"], arch["in_channels"], arch["stride_in_1x1"],
+                           arch["groups"], arch["width_per_group"], reduction)
 
 
 def cifar_resnet_speed_case(cfg: dict[str, Any]) -> SpeedCase:
@@ -222,3 +232,11 @@ def cifar_resnet_speed_case(cfg: dict[str, Any]) -> SpeedCase:
     label = f"{name}-{twin.arch['depth']}, {len(batch[0])} x {sample_shape(batch[0])}"
     return supervised_speed_case(cfg, "resnet", label, batch, lambda: twin.module(twin.arch), suite_key,
                                  generic_loss(cfg["Loss"]))
+
+
+def resnet_inference_twin(cfg: dict[str, Any], weights: dict[str, np.ndarray]) -> tnn.Module:
+    """The exported (SE-)ResNet in PyTorch, CIFAR or ImageNet: the twin in eval mode holding the suite's
+    ``weights``, its logits through the softmax the export appends."""
+    twin = ImageNetResNetTwin if cfg["Arch"]["name"] in ImageNetResNetTwin.models else CifarResNetTwin
+    arch = MODELS.with_defaults(cfg["Arch"], "Arch")
+    return TorchWithSoftmax(inference_module(twin.module(arch), weights, suite_key)).eval()

@@ -9,7 +9,8 @@ derived here from the kernel-centre rule (``centred``: LR pixel i's centre tap a
 The tensor names are the suite's (PReLU slopes: ``weight`` here, ``_weight`` in Paddle). With
 ``--weights`` an authors' MATLAB file is converted by the suite's importer (``weights.py``) and both
 sides start from it. ``srcnn_speed_case`` and ``fsrcnn_speed_case`` pair the suite's training step with
-the twin for the training-speed table. Imports torch: never imported by the package
+the twin for the training-speed table; ``srcnn_inference_twin`` and ``fsrcnn_inference_twin`` are the
+exported nets in PyTorch for the latency table (``tools/benchmark_latency.py``). Imports torch: never imported by the package
 (``ppcls_repro.alignment_references``, ``ppcls_repro.train_speed``).
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch.nn as tnn
 import torch.nn.functional as tF
 
 from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem, imported_start
-from ppcls_repro.engine.reference_torch import TorchSide, generic_loss, supervised_speed_case
+from ppcls_repro.engine.reference_torch import TorchSide, generic_loss, inference_module, supervised_speed_case
 from ppcls_repro.engine.speed import SpeedCase, batch_size, sample_shape
 from ppcls_repro.registry import MODELS
 
@@ -182,3 +183,17 @@ def fsrcnn_speed_case(cfg: dict[str, Any]) -> SpeedCase:
     label = f"FSRCNN ({arch['d']},{arch['s']},{arch['m']}) x{arch['scale']}, {len(batch[0])} x {sample_shape(batch[0])}"
     return supervised_speed_case(cfg, "fsrcnn", label, batch, lambda: twin.module(arch), suite_key,
                                  generic_loss(cfg["Loss"]))
+
+
+def srcnn_inference_twin(cfg: dict[str, Any], weights: dict[str, np.ndarray]) -> tnn.Module:
+    """The exported SRCNN in PyTorch: ``TorchSRCNN`` in eval mode (edge-replicating padding, output the
+    input's size) holding the suite's ``weights``."""
+    twin = SRCNNTwin(cfg, None)
+    return inference_module(twin.module(twin.arch), weights, suite_key)
+
+
+def fsrcnn_inference_twin(cfg: dict[str, Any], weights: dict[str, np.ndarray]) -> tnn.Module:
+    """The exported FSRCNN in PyTorch: ``TorchFSRCNN`` (the config's padding, output ``scale`` x the
+    input) holding the suite's ``weights``."""
+    twin = FSRCNNTwin(cfg, None)
+    return inference_module(twin.module(twin.arch), weights, suite_key)
