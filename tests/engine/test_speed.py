@@ -3,6 +3,7 @@ two sides that train different networks, the table, and the suite's side built f
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +82,31 @@ def test_the_suite_side_is_the_configs_own_step_and_trains():
     assert side.parameters == 64 * 81 + 64 + 32 * 64 + 32 + 32 * 25 + 1  # SRCNN 9-1-5: 8,129
     first, second = side.run(), side.run()
     assert first["loss"] > 0 and second["loss"] != first["loss"]  # Adam moved the weights
+
+
+def _pid_case(path: Path, counts: dict[str, int], fail: str | None = None) -> SpeedCase:
+    def builder(name: str):
+        def build(threads: int) -> TrainSide:
+            if name == fail:
+                raise RuntimeError(f"{name} cannot be built")
+            return TrainSide(run=lambda: (path / f"{name}.{os.getpid()}").touch(), parameters=counts[name])
+        return build
+    return SpeedCase(net="net", label="Net 1, 4 x 8x8", samples=4, sides={name: builder(name) for name in counts})
+
+
+def test_isolated_sides_run_each_in_a_process_of_its_own(tmp_path):
+    result = measure(_pid_case(tmp_path, {"paddle": 3, "torch": 3}), threads=1, iters=2, rounds=2, warmup=1,
+                     isolate=True)
+    pids = {side: {int(p.suffix[1:]) for p in tmp_path.glob(f"{side}.*")} for side in ("paddle", "torch")}
+    assert all(len(found) == 1 for found in pids.values())
+    assert pids["paddle"] != pids["torch"] and os.getpid() not in pids["paddle"] | pids["torch"]
+    assert result.parameters == 3 and all(len(v) == 2 for v in result.rounds.values())
+
+
+def test_isolated_sides_report_failures_and_unequal_networks_as_one_line(tmp_path):
+    with pytest.raises(SpeedError, match="RuntimeError: torch cannot be built"):
+        measure(_pid_case(tmp_path, {"paddle": 3, "torch": 3}, fail="torch"), threads=1, iters=1, rounds=1,
+                isolate=True)
+    with pytest.raises(SpeedError, match="paddle 3, torch 4"):
+        measure(_pid_case(tmp_path, {"paddle": 3, "torch": 4}), threads=1, iters=1, rounds=1, isolate=True)
+    assert not list(tmp_path.glob("*.*"))  # nothing was timed
