@@ -76,6 +76,10 @@ for _kind in ("convolution", "deconvolution"):  # the same signatures
             [_PP, _P, ctypes.c_int, _P, _P, _P, _P, _Dims, _Dims, _Dims, _Dims, _P, _P],
     })
 _RESTYPES = {"dnnl_primitive_desc_query_md": _P, "dnnl_memory_desc_get_size": ctypes.c_size_t}
+# What frees what each creating function makes (the engine and stream live as long as the process).
+_DESTROY = {"dnnl_memory_desc_create_with_tag": "dnnl_memory_desc_destroy", "dnnl_memory_create": "dnnl_memory_destroy",
+            "dnnl_primitive_create": "dnnl_primitive_destroy"}
+_SIGNATURES.update({name: [_P] for name in (*_DESTROY.values(), "dnnl_primitive_desc_destroy")})
 
 
 class _ExecArg(ctypes.Structure):
@@ -87,7 +91,7 @@ class OneDNNError(RuntimeError):
 
 
 class _Library:
-    """The loaded library with its CPU engine and stream."""
+    """The loaded library with its CPU engine and stream, and the OpenMP runtime it runs on."""
 
     def __init__(self, path: Path) -> None:
         self.lib = ctypes.CDLL(str(path))
@@ -97,6 +101,13 @@ class _Library:
             function.restype = _RESTYPES.get(name, ctypes.c_int)
         self.engine = self.create("dnnl_engine_create", _CPU_ENGINE, 0)
         self.stream = self.create("dnnl_stream_create", self.engine, _STREAM_IN_ORDER)
+        # Paddle loads its libiomp5 first, so the library's OpenMP calls are libiomp5's, whose thread
+        # count paddle.base.core.set_num_threads sets (ONEDNN_VERBOSE shows the same nthr).
+        self.openmp = ctypes.CDLL(str(path.parent / "libiomp5.so"))
+
+    def threads(self) -> int:
+        """The OpenMP threads a primitive created now runs on: primitives are built per thread count."""
+        return int(self.openmp.omp_get_max_threads())
 
     def call(self, name: str, *args) -> None:
         status = getattr(self.lib, name)(*args)
@@ -108,15 +119,9 @@ class _Library:
         self.call(name, ctypes.byref(handle), *args)
         return handle
 
-    def memory_desc(self, shape: list[int], tag: int) -> _P:
-        return self.create("dnnl_memory_desc_create_with_tag", len(shape), _Dims(*shape), _F32, tag)
-
     def queried_desc(self, primitive_desc: _P, what: int) -> _P:
+        """A memory description the primitive description owns (freed with it)."""
         return _P(self.lib.dnnl_primitive_desc_query_md(primitive_desc, what, 0))
-
-    def memory(self, desc: _P) -> _P:
-        """A memory object with no buffer yet: ``execute`` points it at a tensor each call."""
-        return self.create("dnnl_memory_create", desc, self.engine, None)
 
     def execute(self, primitive: _P, args: list[tuple[int, _P, paddle.Tensor]]) -> None:
         for _, memory, tensor in args:
@@ -157,21 +162,52 @@ def applies(*tensors: paddle.Tensor) -> bool:
             and all(t.place.is_cpu_place() and t.dtype == paddle.float32 for t in tensors))
 
 
-class _Layout:
+class _Resources:
+    """Library objects made for one purpose, freed when it is garbage (the caches below evict)."""
+
+    def __init__(self, lib: _Library) -> None:
+        self.lib = lib
+        self.owned: list[tuple[str, _P]] = []
+
+    def make(self, name: str, *args) -> _P:
+        handle = self.lib.create(name, *args)
+        destroy = "dnnl_primitive_desc_destroy" if name.endswith("_primitive_desc_create") else _DESTROY[name]
+        self.owned.append((destroy, handle))
+        return handle
+
+    def memory_desc(self, shape: list[int], tag: int) -> _P:
+        return self.make("dnnl_memory_desc_create_with_tag", len(shape), _Dims(*shape), _F32, tag)
+
+    def new_memory(self, desc: _P) -> _P:
+        """A memory object with no buffer yet: ``execute`` points it at a tensor each call."""
+        return self.make("dnnl_memory_create", desc, self.lib.engine, None)
+
+    def primitive(self, primitive_desc_function: str, *args) -> tuple[_P, _P]:
+        """A primitive description and its primitive."""
+        description = self.make(primitive_desc_function, *args)
+        return description, self.make("dnnl_primitive_create", description)
+
+    def __del__(self) -> None:
+        for destroy, handle in reversed(self.owned):
+            getattr(self.lib.lib, destroy)(handle)
+        self.owned = []
+
+
+class _Layout(_Resources):
     """One argument of a primitive: its NCHW (or flat) description, the primitive's own, and the
     reorders between them when they differ."""
 
     def __init__(self, lib: _Library, plain: _P, chosen: _P) -> None:
-        self.lib = lib
-        self.plain_memory = lib.memory(plain)
+        super().__init__(lib)
+        self.plain_memory = self.new_memory(plain)
         self.same = bool(lib.lib.dnnl_memory_desc_equal(plain, chosen))
-        self.memory = self.plain_memory if self.same else lib.memory(chosen)
+        self.memory = self.plain_memory if self.same else self.new_memory(chosen)
         self.numel = lib.lib.dnnl_memory_desc_get_size(chosen) // 4
         if not self.same:
-            self.to_chosen = lib.create("dnnl_primitive_create", lib.create(
-                "dnnl_reorder_primitive_desc_create", plain, lib.engine, chosen, lib.engine, None))
-            self.to_plain = lib.create("dnnl_primitive_create", lib.create(
-                "dnnl_reorder_primitive_desc_create", chosen, lib.engine, plain, lib.engine, None))
+            _, self.to_chosen = self.primitive("dnnl_reorder_primitive_desc_create", plain, lib.engine,
+                                               chosen, lib.engine, None)
+            _, self.to_plain = self.primitive("dnnl_reorder_primitive_desc_create", chosen, lib.engine,
+                                              plain, lib.engine, None)
 
     def into(self, tensor: paddle.Tensor) -> paddle.Tensor:
         """``tensor`` (plain) in the primitive's layout: itself, or a reordered copy."""
@@ -225,29 +261,30 @@ class Problem:
         return list(self.weight_shape), _TAG_ABCD
 
 
-class _Convolution:
+class _Convolution(_Resources):
     """The forward, backward-data and backward-weights primitives of one problem, built once."""
 
     def __init__(self, lib: _Library, problem: Problem) -> None:
-        self.lib, self.problem = lib, problem
+        super().__init__(lib)
+        self.problem = problem
         weight_dims, weight_tag = problem.weight_dims
         shapes = {"src": list(problem.input_shape), "weights": weight_dims, "dst": problem.output_shape}
-        plain = {name: lib.memory_desc(shape, weight_tag if name == "weights" else _TAG_ABCD)
+        plain = {name: self.memory_desc(shape, weight_tag if name == "weights" else _TAG_ABCD)
                  for name, shape in shapes.items()}
-        free = {name: lib.memory_desc(shape, _TAG_ANY) for name, shape in shapes.items()}
-        bias = lib.memory_desc([weight_dims[0]], _TAG_A) if problem.bias else None
+        free = {name: self.memory_desc(shape, _TAG_ANY) for name, shape in shapes.items()}
+        bias = self.memory_desc([weight_dims[0]], _TAG_A) if problem.bias else None
         geometry = (_Dims(*problem.stride), _Dims(0, 0), _Dims(*problem.padding), _Dims(*problem.padding_after))
         kind, algorithm = ("deconvolution", _DECONVOLUTION_DIRECT) if problem.transposed else \
             ("convolution", _CONVOLUTION_DIRECT)
-        forward = lib.create(f"dnnl_{kind}_forward_primitive_desc_create", lib.engine, _FORWARD_TRAINING,
-                             algorithm, free["src"], free["weights"], bias, free["dst"], *geometry, None)
-        data = lib.create(f"dnnl_{kind}_backward_data_primitive_desc_create", lib.engine, algorithm,
-                          free["src"], free["weights"], free["dst"], *geometry, forward, None)
-        weights = lib.create(f"dnnl_{kind}_backward_weights_primitive_desc_create", lib.engine, algorithm,
-                             free["src"], free["weights"], bias, free["dst"], *geometry, forward, None)
-        self.forward = lib.create("dnnl_primitive_create", forward)
-        self.backward_data = lib.create("dnnl_primitive_create", data)
-        self.backward_weights = lib.create("dnnl_primitive_create", weights)
+        forward, self.forward = self.primitive(
+            f"dnnl_{kind}_forward_primitive_desc_create", lib.engine, _FORWARD_TRAINING, algorithm,
+            free["src"], free["weights"], bias, free["dst"], *geometry, None)
+        data, self.backward_data = self.primitive(
+            f"dnnl_{kind}_backward_data_primitive_desc_create", lib.engine, algorithm,
+            free["src"], free["weights"], free["dst"], *geometry, forward, None)
+        weights, self.backward_weights = self.primitive(
+            f"dnnl_{kind}_backward_weights_primitive_desc_create", lib.engine, algorithm,
+            free["src"], free["weights"], bias, free["dst"], *geometry, forward, None)
 
         def layout(primitive_desc: _P, name: str, what: int) -> _Layout:
             return _Layout(lib, plain[name], lib.queried_desc(primitive_desc, what))
@@ -260,7 +297,7 @@ class _Convolution:
         self.weights_src = layout(weights, "src", _QUERY_SRC)
         self.weights_diff_dst = layout(weights, "dst", _QUERY_DIFF_DST)
         self.weights_diff_weights = layout(weights, "weights", _QUERY_DIFF_WEIGHTS)
-        self.bias_memory = lib.memory(bias) if problem.bias else None
+        self.bias_memory = self.new_memory(bias) if problem.bias else None
         # The weight gradient reads the forward's reordered input when both chose one layout.
         self.reuse_src = bool(lib.lib.dnnl_memory_desc_equal(lib.queried_desc(forward, _QUERY_SRC),
                                                              lib.queried_desc(weights, _QUERY_SRC)))
@@ -299,29 +336,28 @@ class _Convolution:
 
 
 @functools.lru_cache(maxsize=256)
-def _convolution(problem: Problem) -> _Convolution:
+def _convolution(problem: Problem, threads: int) -> _Convolution:
     lib = _library()
     if lib is None:
         raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
     return _Convolution(lib, problem)
 
 
-class _PReLU:
+class _PReLU(_Resources):
     """oneDNN's PReLU forward and backward for one NCHW shape with a slope per channel, all plain
     layouts (an elementwise op: no reorders)."""
 
     def __init__(self, lib: _Library, shape: tuple[int, int, int, int]) -> None:
-        self.lib, self.shape = lib, shape
-        data = lib.memory_desc(list(shape), _TAG_ABCD)
-        slopes = lib.memory_desc([1, shape[1], 1, 1], _TAG_ABCD)
-        forward = lib.create("dnnl_prelu_forward_primitive_desc_create", lib.engine, _FORWARD_TRAINING,
-                             data, slopes, data, None)
-        backward = lib.create("dnnl_prelu_backward_primitive_desc_create", lib.engine, data, slopes, data,
-                              slopes, data, forward, None)
-        self.forward = lib.create("dnnl_primitive_create", forward)
-        self.backward = lib.create("dnnl_primitive_create", backward)
-        self.src, self.weights, self.dst = lib.memory(data), lib.memory(slopes), lib.memory(data)
-        self.diff_src, self.diff_weights, self.diff_dst = lib.memory(data), lib.memory(slopes), lib.memory(data)
+        super().__init__(lib)
+        self.shape = shape
+        data = self.memory_desc(list(shape), _TAG_ABCD)
+        slopes = self.memory_desc([1, shape[1], 1, 1], _TAG_ABCD)
+        forward, self.forward = self.primitive("dnnl_prelu_forward_primitive_desc_create", lib.engine,
+                                               _FORWARD_TRAINING, data, slopes, data, None)
+        _, self.backward = self.primitive("dnnl_prelu_backward_primitive_desc_create", lib.engine, data, slopes,
+                                          data, slopes, data, forward, None)
+        self.src, self.weights, self.dst = (self.new_memory(d) for d in (data, slopes, data))
+        self.diff_src, self.diff_weights, self.diff_dst = (self.new_memory(d) for d in (data, slopes, data))
 
     def run_forward(self, x: paddle.Tensor, slopes: paddle.Tensor) -> paddle.Tensor:
         y = paddle.empty(list(self.shape), dtype="float32")
@@ -340,7 +376,7 @@ class _PReLU:
 
 
 @functools.lru_cache(maxsize=256)
-def _prelu(shape: tuple[int, int, int, int]) -> _PReLU:
+def _prelu(shape: tuple[int, int, int, int], threads: int) -> _PReLU:
     lib = _library()
     if lib is None:
         raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
@@ -350,7 +386,7 @@ def _prelu(shape: tuple[int, int, int, int]) -> _PReLU:
 class _OneDNNPReLU(PyLayer):
     @staticmethod
     def forward(ctx, x: paddle.Tensor, slopes: paddle.Tensor) -> paddle.Tensor:
-        prelu = _prelu(tuple(x.shape))
+        prelu = _prelu(tuple(x.shape), _library().threads())
         ctx.prelu = prelu
         ctx.save_for_backward(x, slopes)
         return prelu.run_forward(x, slopes)
@@ -370,7 +406,7 @@ class _OneDNNConv2D(PyLayer):
     @staticmethod
     def forward(ctx, x: paddle.Tensor, weight: paddle.Tensor, bias: paddle.Tensor | None,
                 problem: Problem) -> paddle.Tensor:
-        convolution = _convolution(problem)
+        convolution = _convolution(problem, _library().threads())
         y, src = convolution.run_forward(x, weight, bias)
         ctx.convolution, ctx.has_bias, ctx.input_grad = convolution, bias is not None, not x.stop_gradient
         ctx.save_for_backward(x, weight, src)

@@ -205,3 +205,36 @@ def test_transposed_padding_paddle_pads_more_than_onednn_can_takes_paddles_op(mo
     out = conv.conv2d_transpose(x, w, None, stride=2, padding=0, output_padding=1)  # after-padding -1
     np.testing.assert_allclose(out.numpy(), F.conv2d_transpose(x, w, stride=2, output_padding=1).numpy(), rtol=1e-6)
     assert calls == []
+
+
+def test_library_objects_are_freed_with_their_owner(monkeypatch):
+    lib = onednn._library()
+    destroyed = []
+    for name in ("dnnl_memory_desc_destroy", "dnnl_memory_destroy", "dnnl_primitive_destroy",
+                 "dnnl_primitive_desc_destroy"):
+        real = getattr(lib.lib, name)
+        monkeypatch.setattr(lib.lib, name, lambda handle, real=real, name=name: destroyed.append(
+            (name, handle.value)) or real(handle))
+    problem = onednn.Problem((1, 2, 5, 5), (3, 2, 3, 3), (1, 1), (1, 1), (1, 1), True)
+    convolution = onednn._Convolution(lib, problem)
+    owned = [(name, handle.value) for name, handle in convolution.owned]
+    layouts = [convolution.src, convolution.dst]
+    layout_owned = [(name, h.value) for layout in layouts for name, h in layout.owned]
+    assert {name for name, _ in owned} == {"dnnl_memory_desc_destroy", "dnnl_memory_destroy",
+                                           "dnnl_primitive_destroy", "dnnl_primitive_desc_destroy"}
+    del convolution, layouts
+    assert set(owned) | set(layout_owned) <= set(destroyed)  # everything the two kinds of owner made
+    assert len(destroyed) == len(set(destroyed))  # and each once
+
+
+def test_primitives_are_built_per_thread_count():
+    x, w = paddle.rand([1, 3, 7, 7]), paddle.rand([2, 3, 3, 3])
+    onednn._convolution.cache_clear()
+    try:
+        for threads in (1, 2, 1):
+            paddle.base.core.set_num_threads(threads)
+            onednn.conv2d(x, w, None, (1, 1), (1, 1))
+        info = onednn._convolution.cache_info()
+        assert (info.misses, info.hits) == (2, 1)
+    finally:
+        paddle.base.core.set_num_threads(1)
