@@ -1,8 +1,9 @@
-"""The convolutions and PReLU every model of this project uses: oneDNN on CPU in dygraph, Paddle's ops elsewhere.
+"""The convolutions and activations every model of this project uses: oneDNN on CPU in dygraph, Paddle's ops elsewhere.
 
-``conv2d`` / ``Conv2D``, ``conv2d_transpose`` and ``PReLU`` (subclasses of ``paddle.nn.Conv2D`` and
-``paddle.nn.PReLU``: the same parameters and state dicts) run float32 NCHW tensors with groups 1 and
-dilation 1 through ``layers/onednn.py`` when ``onednn.applies`` (CPU, dygraph, the library loaded).
+``conv2d`` / ``Conv2D``, ``conv2d_transpose``, ``relu`` / ``ReLU`` and ``PReLU`` (subclasses of
+``paddle.nn.Conv2D``, ``nn.ReLU`` and ``nn.PReLU``: the same parameters and state dicts) run float32
+NCHW tensors (convolutions: groups 1, dilation 1) through ``layers/onednn.py`` when ``onednn.applies``
+(CPU, dygraph, the library loaded).
 Everything else (GPU: cuDNN; static graphs, so exported models; other dtypes, groups, dilations or
 padding modes) takes Paddle's own op unchanged, with the bias added by ``layers/bias.py``.
 
@@ -59,6 +60,20 @@ class Conv2D(nn.Conv2D):
         if plain and padding and len(x.shape) == 4 and onednn.applies(x, self.weight):
             return onednn.conv2d(x, self.weight, self.bias, _pair(self._stride), padding)
         return super().forward(x)
+
+
+def relu(x: paddle.Tensor) -> paddle.Tensor:
+    """``F.relu(x)``; oneDNN's where it applies (values and gradients bit for bit the same)."""
+    if onednn.applies(x):
+        return onednn.relu(x)
+    return F.relu(x)
+
+
+class ReLU(nn.ReLU):
+    """``paddle.nn.ReLU`` computed by ``relu`` above."""
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        return relu(x)
 
 
 class PReLU(nn.PReLU):

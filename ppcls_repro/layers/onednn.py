@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,7 @@ _ARG_DIFF_SRC, _ARG_DIFF_DST, _ARG_DIFF_WEIGHTS, _ARG_DIFF_BIAS = 129, 145, 161,
 _ARG_MEAN, _ARG_VARIANCE, _ARG_SCALE, _ARG_SHIFT, _ARG_DIFF_SCALE, _ARG_DIFF_SHIFT = 49, 50, 51, 52, 255, 256
 _BACKWARD = 128
 _USE_GLOBAL_STATS, _USE_SCALE, _USE_SHIFT = 0x1, 0x2, 0x4
+_RELU_USE_DST_FOR_BACKWARD = 0x100
 
 _SIGNATURES = {
     "dnnl_engine_create": [_PP, ctypes.c_int, ctypes.c_size_t],
@@ -68,6 +70,10 @@ _SIGNATURES = {
     "dnnl_reorder_primitive_desc_create": [_PP, _P, _P, _P, _P, _P],
     "dnnl_prelu_forward_primitive_desc_create": [_PP, _P, ctypes.c_int, _P, _P, _P, _P],
     "dnnl_prelu_backward_primitive_desc_create": [_PP, _P, _P, _P, _P, _P, _P, _P, _P],
+    "dnnl_eltwise_forward_primitive_desc_create":
+        [_PP, _P, ctypes.c_int, ctypes.c_int, _P, _P, ctypes.c_float, ctypes.c_float, _P],
+    "dnnl_eltwise_backward_primitive_desc_create":
+        [_PP, _P, ctypes.c_int, _P, _P, _P, ctypes.c_float, ctypes.c_float, _P, _P],
     "dnnl_batch_normalization_forward_primitive_desc_create":
         [_PP, _P, ctypes.c_int, _P, _P, ctypes.c_float, ctypes.c_uint, _P],
     "dnnl_batch_normalization_backward_primitive_desc_create":
@@ -407,6 +413,60 @@ class _OneDNNPReLU(PyLayer):
 def prelu(x: paddle.Tensor, slopes: paddle.Tensor) -> paddle.Tensor:
     """``F.prelu(x, slopes)`` for a float32 NCHW ``x`` and one slope per channel, on oneDNN."""
     return _OneDNNPReLU.apply(x.contiguous(), slopes)
+
+
+class _ReLU(_Resources):
+    """oneDNN's ReLU of one shape, plain layout; the backward reads the output (as Paddle's does:
+    the gradient passes where the output is positive)."""
+
+    def __init__(self, lib: _Library, shape: tuple[int, ...]) -> None:
+        super().__init__(lib)
+        self.shape = shape
+        data = self.memory_desc([int(math.prod(shape))], _TAG_A)
+        forward, self.forward = self.primitive("dnnl_eltwise_forward_primitive_desc_create", lib.engine,
+                                               _FORWARD_TRAINING, _RELU_USE_DST_FOR_BACKWARD, data, data, 0.0, 0.0, None)
+        _, self.backward = self.primitive("dnnl_eltwise_backward_primitive_desc_create", lib.engine,
+                                          _RELU_USE_DST_FOR_BACKWARD, data, data, data, 0.0, 0.0, forward, None)
+        self.src, self.dst, self.diff_src, self.diff_dst = (self.new_memory(data) for _ in range(4))
+
+    def run_forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        y = paddle.empty(list(self.shape), dtype="float32")
+        self.lib.execute(self.forward, [(_ARG_SRC, self.src, x), (_ARG_DST, self.dst, y)])
+        return y
+
+    def run_backward(self, grad: paddle.Tensor, y: paddle.Tensor) -> paddle.Tensor:
+        grad_x = paddle.empty(list(self.shape), dtype="float32")
+        self.lib.execute(self.backward, [(_ARG_DST, self.dst, y), (_ARG_DIFF_DST, self.diff_dst, grad),
+                                         (_ARG_DIFF_SRC, self.diff_src, grad_x)])
+        return grad_x
+
+
+@functools.lru_cache(maxsize=256)
+def _relu(shape: tuple[int, ...], threads: int) -> _ReLU:
+    lib = _library()
+    if lib is None:
+        raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
+    return _ReLU(lib, shape)
+
+
+class _OneDNNReLU(PyLayer):
+    @staticmethod
+    def forward(ctx, x: paddle.Tensor) -> paddle.Tensor:
+        op = _relu(tuple(x.shape), _library().threads())
+        y = op.run_forward(x)
+        ctx.op = op
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad: paddle.Tensor) -> paddle.Tensor:
+        (y,) = ctx.saved_tensor()
+        return ctx.op.run_backward(grad.contiguous(), y)
+
+
+def relu(x: paddle.Tensor) -> paddle.Tensor:
+    """``F.relu(x)`` of a float32 tensor on oneDNN."""
+    return _OneDNNReLU.apply(x.contiguous())
 
 
 class _BatchNorm(_Resources):

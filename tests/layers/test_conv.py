@@ -238,3 +238,18 @@ def test_primitives_are_built_per_thread_count():
         assert (info.misses, info.hits) == (2, 1)
     finally:
         paddle.base.core.set_num_threads(1)
+
+
+def test_relu_and_its_gradient_are_bitwise_paddles_and_zero_passes_no_gradient():
+    x_np = np.random.default_rng(0).standard_normal((3, 4, 5, 6)).astype("float32")
+    x_np[0, 0, 0, :3] = 0.0
+    results = []
+    for fast in (True, False):
+        x = paddle.to_tensor(x_np, stop_gradient=False)
+        y = onednn.relu(x) if fast else F.relu(x)
+        (y * paddle.to_tensor(np.arange(x_np.size, dtype="float32").reshape(x_np.shape))).sum().backward()
+        results.append((y.numpy(), x.grad.numpy()))
+    for fast, plain in zip(*results):
+        assert np.array_equal(fast, plain)
+    assert not results[0][1][0, 0, 0, :3].any()
+    assert isinstance(conv.ReLU(), paddle.nn.ReLU)

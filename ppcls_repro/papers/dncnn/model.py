@@ -28,7 +28,7 @@ from typing import Literal
 import paddle
 import paddle.nn as nn
 
-from ppcls_repro.layers.conv import Conv2D
+from ppcls_repro.layers.conv import Conv2D, ReLU
 from ppcls_repro.layers.norm import BatchNorm2D
 from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
@@ -65,11 +65,11 @@ class DnCNN(nn.Layer):
         self.depth = depth
         self.in_channels = in_channels
         self.residual = residual
-        layers: list[nn.Layer] = [_conv(in_channels, channels, init, bias=True), nn.ReLU()]
+        layers: list[nn.Layer] = [_conv(in_channels, channels, init, bias=True), ReLU()]
         for _ in range(depth - 2):
             layers += [_conv(channels, channels, init, bias=False),
                        BatchNorm2D(channels, momentum=bn_momentum, epsilon=bn_epsilon),
-                       nn.ReLU()]
+                       ReLU()]
         layers.append(_conv(channels, in_channels, init, bias=final_bias))
         self.body = nn.Sequential(*layers)
 

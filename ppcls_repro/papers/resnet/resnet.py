@@ -43,9 +43,8 @@ from typing import Literal
 
 import paddle
 import paddle.nn as nn
-import paddle.nn.functional as F
 
-from ppcls_repro.layers.conv import Conv2D
+from ppcls_repro.layers.conv import Conv2D, relu
 from ppcls_repro.layers.norm import BatchNorm2D
 from ppcls_repro.layers.pooling import global_average_pool, subsample
 from ppcls_repro.papers.resnet.se import SqueezeExcitation
@@ -126,12 +125,12 @@ class BasicBlock(nn.Layer):
         self.shortcut = make_shortcut(shortcut, in_channels, channels, stride)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        out = F.relu(self.bn1(self.conv1(x)))
+        out = relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         if self.se is not None:  # SENet: rescale the residual branch before the addition
             out = self.se(out)
         identity = x if self.shortcut is None else self.shortcut(x)
-        return F.relu(out + identity)
+        return relu(out + identity)
 
 
 class Bottleneck(nn.Layer):
@@ -154,13 +153,13 @@ class Bottleneck(nn.Layer):
         self.shortcut = make_shortcut("B", in_channels, out_channels, stride)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = F.relu(self.bn2(self.conv2(out)))
+        out = relu(self.bn1(self.conv1(x)))
+        out = relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
         if self.se is not None:
             out = self.se(out)
         identity = x if self.shortcut is None else self.shortcut(x)
-        return F.relu(out + identity)
+        return relu(out + identity)
 
 
 # depth -> (block, blocks per stage), Table 1
@@ -221,7 +220,7 @@ class ResNet(nn.Layer):
         self.fc = nn.Linear(in_ch, num_classes)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
+        x = self.maxpool(relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(global_average_pool(x))
 
@@ -265,7 +264,7 @@ class CifarResNet(nn.Layer):
         self.fc = nn.Linear(in_ch, num_classes)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
-        x = F.relu(self.bn1(self.conv1(x)))
+        x = relu(self.bn1(self.conv1(x)))
         x = self.layer3(self.layer2(self.layer1(x)))
         return self.fc(global_average_pool(x))
 

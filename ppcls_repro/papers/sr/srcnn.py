@@ -28,7 +28,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-from ppcls_repro.layers.conv import conv2d
+from ppcls_repro.layers.conv import conv2d, relu
 from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
 
@@ -100,7 +100,7 @@ class SRCNN(nn.Layer):
                 x = F.pad(x, [half] * 4, mode="replicate")
             x = conv2d(x, conv.weight, conv.bias)
             if i < 2:
-                x = F.relu(x)
+                x = relu(x)
             outputs.append(x)
         return outputs
 
