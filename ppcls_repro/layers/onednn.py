@@ -1,4 +1,4 @@
-"""oneDNN convolutions for dygraph CPU training, through the ``libdnnl.so.3`` the Paddle wheel ships.
+"""oneDNN kernels for dygraph CPU training, through the ``libdnnl.so.3`` the Paddle wheel ships.
 
 Why: Paddle's dygraph CPU ``conv2d`` and ``conv2d_grad`` are im2col + GEMM kernels, and dygraph never
 selects Paddle's own oneDNN kernels (``FLAGS_use_mkldnn`` only changes static programs: the dygraph
@@ -17,11 +17,12 @@ gradient comes with the weight gradient. Values equal Paddle's convolution up to
 order (tested in ``tests/layers/test_conv.py``); a fixed thread count gives identical results run
 after run.
 
-The same binding runs the transposed convolution (oneDNN's deconvolution: FSRCNN's last layer) and
-PReLU (FSRCNN's activation; Paddle's PReLU gradient was a third of an FSRCNN step here), neither of
-which Paddle's CPU kernels run on more than one thread.
+The same binding runs the transposed convolution (oneDNN's deconvolution: FSRCNN's last layer),
+PReLU (FSRCNN's activation; Paddle's PReLU gradient was a third of an FSRCNN step here), batch
+normalisation and ReLU, none of which Paddle's CPU kernels run on more than one thread.
 
-``available()`` says whether the library loaded; ``ppcls_repro.layers.conv`` decides when to use it.
+``available()`` says whether the library loaded; ``applies`` whether tensors take this path;
+``layers/conv.py`` and ``layers/norm.py`` are the layers the models build.
 """
 from __future__ import annotations
 
@@ -554,7 +555,8 @@ class _OneDNNConv2D(PyLayer):
                 problem: Problem) -> paddle.Tensor:
         convolution = _convolution(problem, _library().threads())
         y, src = convolution.run_forward(x, weight, bias)
-        ctx.convolution, ctx.has_bias, ctx.input_grad = convolution, bias is not None, not x.stop_gradient
+        ctx.convolution, ctx.has_bias = convolution, bias is not None
+        ctx.input_grad, ctx.weight_grad = not x.stop_gradient, not weight.stop_gradient
         ctx.save_for_backward(x, weight, src)
         return y
 
@@ -562,9 +564,11 @@ class _OneDNNConv2D(PyLayer):
     def backward(ctx, grad: paddle.Tensor):
         x, weight, src = ctx.saved_tensor()
         grad = grad.contiguous()
-        # The first layer's input needs no gradient: its backward-data convolution is skipped.
+        # The first layer's input needs no gradient, frozen weights (a transfer) none either: skipped.
         grad_x = ctx.convolution.run_backward_data(grad, weight) if ctx.input_grad else None
-        grad_weight, grad_bias = ctx.convolution.run_backward_weights(grad, x, src)
+        grad_weight = grad_bias = None
+        if ctx.weight_grad:
+            grad_weight, grad_bias = ctx.convolution.run_backward_weights(grad, x, src)
         return (grad_x, grad_weight, grad_bias) if ctx.has_bias else (grad_x, grad_weight)
 
 

@@ -253,3 +253,14 @@ def test_relu_and_its_gradient_are_bitwise_paddles_and_zero_passes_no_gradient()
         assert np.array_equal(fast, plain)
     assert not results[0][1][0, 0, 0, :3].any()
     assert isinstance(conv.ReLU(), paddle.nn.ReLU)
+
+
+def test_frozen_weights_get_no_gradient_and_the_input_still_does():
+    x = paddle.rand([2, 3, 6, 6])
+    x.stop_gradient = False
+    layer = conv.Conv2D(3, 4, 3, padding=1)
+    layer.weight.stop_gradient = layer.bias.stop_gradient = True
+    layer(x).sum().backward()
+    assert layer.weight.grad is None and layer.bias.grad is None
+    expected = F.conv2d_transpose(paddle.ones([2, 4, 6, 6]), layer.weight, padding=1)
+    np.testing.assert_allclose(x.grad.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
