@@ -18,11 +18,12 @@ order (tested in ``tests/layers/test_conv.py``); a fixed thread count gives iden
 after run.
 
 The same binding runs the transposed convolution (oneDNN's deconvolution: FSRCNN's last layer),
-PReLU (FSRCNN's activation; Paddle's PReLU gradient was a third of an FSRCNN step here), batch
-normalisation and ReLU, none of which Paddle's CPU kernels run on more than one thread.
+PReLU (FSRCNN's activation; Paddle's PReLU gradient was a third of an FSRCNN step here) and ReLU.
+Not batch normalisation: oneDNN's on the plain NCHW layout was 3.6x slower than Paddle's here
+(forward + backward of [128, 16, 32, 32], 1 thread: 9.4 against 2.6 ms).
 
 ``available()`` says whether the library loaded; ``applies`` whether tensors take this path;
-``layers/conv.py`` and ``layers/norm.py`` are the layers the models build.
+``layers/conv.py`` holds the layers the models build.
 """
 from __future__ import annotations
 
@@ -51,9 +52,6 @@ _CONVOLUTION_DIRECT, _DECONVOLUTION_DIRECT = 0x1, 0xa
 _QUERY_SRC, _QUERY_DIFF_SRC, _QUERY_WEIGHTS, _QUERY_DIFF_WEIGHTS, _QUERY_DST, _QUERY_DIFF_DST = range(129, 135)
 _ARG_SRC, _ARG_DST, _ARG_WEIGHTS, _ARG_BIAS = 1, 17, 33, 41
 _ARG_DIFF_SRC, _ARG_DIFF_DST, _ARG_DIFF_WEIGHTS, _ARG_DIFF_BIAS = 129, 145, 161, 169
-_ARG_MEAN, _ARG_VARIANCE, _ARG_SCALE, _ARG_SHIFT, _ARG_DIFF_SCALE, _ARG_DIFF_SHIFT = 49, 50, 51, 52, 255, 256
-_BACKWARD = 128
-_USE_GLOBAL_STATS, _USE_SCALE, _USE_SHIFT = 0x1, 0x2, 0x4
 _RELU_USE_DST_FOR_BACKWARD = 0x100
 
 _SIGNATURES = {
@@ -75,10 +73,6 @@ _SIGNATURES = {
         [_PP, _P, ctypes.c_int, ctypes.c_int, _P, _P, ctypes.c_float, ctypes.c_float, _P],
     "dnnl_eltwise_backward_primitive_desc_create":
         [_PP, _P, ctypes.c_int, _P, _P, _P, ctypes.c_float, ctypes.c_float, _P, _P],
-    "dnnl_batch_normalization_forward_primitive_desc_create":
-        [_PP, _P, ctypes.c_int, _P, _P, ctypes.c_float, ctypes.c_uint, _P],
-    "dnnl_batch_normalization_backward_primitive_desc_create":
-        [_PP, _P, ctypes.c_int, _P, _P, _P, ctypes.c_float, ctypes.c_uint, _P, _P],
 }
 for _kind in ("convolution", "deconvolution"):  # the same signatures
     _SIGNATURES.update({
@@ -468,85 +462,6 @@ class _OneDNNReLU(PyLayer):
 def relu(x: paddle.Tensor) -> paddle.Tensor:
     """``F.relu(x)`` of a float32 tensor on oneDNN."""
     return _OneDNNReLU.apply(x.contiguous())
-
-
-class _BatchNorm(_Resources):
-    """oneDNN's batch normalisation of one NCHW shape, plain layouts, with scale and shift: batch
-    statistics (training) or the given ones (``global_stats``: evaluation)."""
-
-    def __init__(self, lib: _Library, shape: tuple[int, int, int, int], epsilon: float, global_stats: bool) -> None:
-        super().__init__(lib)
-        self.shape, self.global_stats = shape, global_stats
-        data = self.memory_desc(list(shape), _TAG_ABCD)
-        channels = self.memory_desc([shape[1]], _TAG_A)
-        flags = _USE_SCALE | _USE_SHIFT | (_USE_GLOBAL_STATS if global_stats else 0)
-        forward, self.forward = self.primitive("dnnl_batch_normalization_forward_primitive_desc_create", lib.engine,
-                                               _FORWARD_TRAINING, data, data, epsilon, flags, None)
-        _, self.backward = self.primitive("dnnl_batch_normalization_backward_primitive_desc_create", lib.engine,
-                                          _BACKWARD, data, data, data, epsilon, flags, forward, None)
-        self.src, self.dst, self.diff_src, self.diff_dst = (self.new_memory(data) for _ in range(4))
-        self.mean, self.variance, self.scale, self.shift, self.diff_scale, self.diff_shift = (
-            self.new_memory(channels) for _ in range(6))
-
-    def run_forward(self, x: paddle.Tensor, scale: paddle.Tensor, shift: paddle.Tensor, mean: paddle.Tensor,
-                    variance: paddle.Tensor) -> paddle.Tensor:
-        """The output; with batch statistics, ``mean`` and ``variance`` (biased, as Paddle's) are written."""
-        y = paddle.empty(list(self.shape), dtype="float32")
-        self.lib.execute(self.forward, [
-            (_ARG_SRC, self.src, x), (_ARG_SCALE, self.scale, scale), (_ARG_SHIFT, self.shift, shift),
-            (_ARG_MEAN, self.mean, mean), (_ARG_VARIANCE, self.variance, variance), (_ARG_DST, self.dst, y)])
-        return y
-
-    def run_backward(self, grad: paddle.Tensor, x: paddle.Tensor, scale: paddle.Tensor, mean: paddle.Tensor,
-                     variance: paddle.Tensor) -> tuple[paddle.Tensor, paddle.Tensor, paddle.Tensor]:
-        grad_x = paddle.empty(list(self.shape), dtype="float32")
-        grad_scale, grad_shift = (paddle.empty([self.shape[1]], dtype="float32") for _ in range(2))
-        self.lib.execute(self.backward, [
-            (_ARG_SRC, self.src, x), (_ARG_MEAN, self.mean, mean), (_ARG_VARIANCE, self.variance, variance),
-            (_ARG_DIFF_DST, self.diff_dst, grad), (_ARG_SCALE, self.scale, scale),
-            (_ARG_DIFF_SRC, self.diff_src, grad_x), (_ARG_DIFF_SCALE, self.diff_scale, grad_scale),
-            (_ARG_DIFF_SHIFT, self.diff_shift, grad_shift)])
-        return grad_x, grad_scale, grad_shift
-
-
-@functools.lru_cache(maxsize=256)
-def _batch_norm(shape: tuple[int, int, int, int], epsilon: float, global_stats: bool, threads: int) -> _BatchNorm:
-    lib = _library()
-    if lib is None:
-        raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
-    return _BatchNorm(lib, shape, epsilon, global_stats)
-
-
-class _OneDNNBatchNorm(PyLayer):
-    @staticmethod
-    def forward(ctx, x: paddle.Tensor, scale: paddle.Tensor, shift: paddle.Tensor, running_mean: paddle.Tensor,
-                running_variance: paddle.Tensor, momentum: float, epsilon: float, training: bool) -> paddle.Tensor:
-        norm = _batch_norm(tuple(x.shape), float(epsilon), not training, _library().threads())
-        if training:
-            mean, variance = (paddle.empty([x.shape[1]], dtype="float32") for _ in range(2))
-        else:
-            mean, variance = running_mean, running_variance
-        y = norm.run_forward(x, scale, shift, mean, variance)
-        if training:  # Paddle's update: running = momentum * running + (1 - momentum) * batch
-            with paddle.no_grad():
-                paddle.assign(running_mean * momentum + mean * (1.0 - momentum), running_mean)
-                paddle.assign(running_variance * momentum + variance * (1.0 - momentum), running_variance)
-        ctx.norm = norm
-        ctx.save_for_backward(x, scale, mean, variance)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad: paddle.Tensor) -> tuple[paddle.Tensor, paddle.Tensor, paddle.Tensor]:
-        x, scale, mean, variance = ctx.saved_tensor()
-        return ctx.norm.run_backward(grad.contiguous(), x, scale, mean, variance)
-
-
-def batch_norm(x: paddle.Tensor, scale: paddle.Tensor, shift: paddle.Tensor, running_mean: paddle.Tensor,
-               running_variance: paddle.Tensor, momentum: float, epsilon: float, training: bool) -> paddle.Tensor:
-    """Paddle's ``F.batch_norm`` for a float32 NCHW ``x`` on oneDNN: batch statistics and the running
-    update when ``training``, the running statistics otherwise."""
-    return _OneDNNBatchNorm.apply(x.contiguous(), scale, shift, running_mean, running_variance, momentum, epsilon,
-                                  training)
 
 
 class _OneDNNConv2D(PyLayer):

@@ -29,7 +29,6 @@ import paddle
 import paddle.nn as nn
 
 from ppcls_repro.layers.conv import Conv2D, ReLU
-from ppcls_repro.layers.norm import BatchNorm2D
 from ppcls_repro.registry import MODELS, Positive
 from ppcls_repro.utils.spec import ExportSpec
 
@@ -68,7 +67,7 @@ class DnCNN(nn.Layer):
         layers: list[nn.Layer] = [_conv(in_channels, channels, init, bias=True), ReLU()]
         for _ in range(depth - 2):
             layers += [_conv(channels, channels, init, bias=False),
-                       BatchNorm2D(channels, momentum=bn_momentum, epsilon=bn_epsilon),
+                       nn.BatchNorm2D(channels, momentum=bn_momentum, epsilon=bn_epsilon),
                        ReLU()]
         layers.append(_conv(channels, in_channels, init, bias=final_bias))
         self.body = nn.Sequential(*layers)

@@ -45,7 +45,6 @@ import paddle
 import paddle.nn as nn
 
 from ppcls_repro.layers.conv import Conv2D, relu
-from ppcls_repro.layers.norm import BatchNorm2D
 from ppcls_repro.layers.pooling import global_average_pool, subsample
 from ppcls_repro.papers.resnet.se import SqueezeExcitation
 from ppcls_repro.registry import MODELS, Positive
@@ -94,7 +93,7 @@ class ProjectionShortcut(nn.Layer):
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
         super().__init__()
         self.conv = conv1x1(in_channels, out_channels, stride)
-        self.bn = BatchNorm2D(out_channels)
+        self.bn = nn.BatchNorm2D(out_channels)
 
     def forward(self, x: paddle.Tensor) -> paddle.Tensor:
         return self.bn(self.conv(x))
@@ -118,9 +117,9 @@ class BasicBlock(nn.Layer):
                  shortcut: Literal["A", "B"] = "B", se_reduction: int | None = None) -> None:
         super().__init__()
         self.conv1 = conv3x3(in_channels, channels, stride)
-        self.bn1 = BatchNorm2D(channels)
+        self.bn1 = nn.BatchNorm2D(channels)
         self.conv2 = conv3x3(channels, channels)
-        self.bn2 = BatchNorm2D(channels)
+        self.bn2 = nn.BatchNorm2D(channels)
         self.se = SqueezeExcitation(channels, se_reduction) if se_reduction else None
         self.shortcut = make_shortcut(shortcut, in_channels, channels, stride)
 
@@ -144,11 +143,11 @@ class Bottleneck(nn.Layer):
         width = int(channels * width_per_group / 64) * groups
         out_channels = channels * self.expansion
         self.conv1 = conv1x1(in_channels, width, stride if stride_in_1x1 else 1)
-        self.bn1 = BatchNorm2D(width)
+        self.bn1 = nn.BatchNorm2D(width)
         self.conv2 = conv3x3(width, width, 1 if stride_in_1x1 else stride, groups)
-        self.bn2 = BatchNorm2D(width)
+        self.bn2 = nn.BatchNorm2D(width)
         self.conv3 = conv1x1(width, out_channels)
-        self.bn3 = BatchNorm2D(out_channels)
+        self.bn3 = nn.BatchNorm2D(out_channels)
         self.se = SqueezeExcitation(out_channels, se_reduction) if se_reduction else None
         self.shortcut = make_shortcut("B", in_channels, out_channels, stride)
 
@@ -204,7 +203,7 @@ class ResNet(nn.Layer):
         self.depth = depth
         self.conv1 = Conv2D(in_channels, 64, 7, stride=2, padding=3, weight_attr=_he_init(),
                                bias_attr=False)
-        self.bn1 = BatchNorm2D(64)
+        self.bn1 = nn.BatchNorm2D(64)
         self.maxpool = nn.MaxPool2D(3, stride=2, padding=1)
         if block is Bottleneck:
             options = dict(stride_in_1x1=stride_in_1x1, groups=groups, width_per_group=width_per_group,
@@ -253,7 +252,7 @@ class CifarResNet(nn.Layer):
         n = (depth - 2) // 6
         self.depth = depth
         self.conv1 = conv3x3(in_channels, 16)
-        self.bn1 = BatchNorm2D(16)
+        self.bn1 = nn.BatchNorm2D(16)
         options = dict(shortcut=shortcut, se_reduction=se_reduction)
         in_ch = 16
         stages = []
