@@ -148,6 +148,13 @@ def _library() -> _Library | None:
         return None
 
 
+def _loaded() -> _Library:
+    lib = _library()
+    if lib is None:
+        raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
+    return lib
+
+
 def available() -> bool:
     """Whether the oneDNN library of the installed Paddle wheel loads (CPU builds ship it)."""
     return _library() is not None
@@ -345,10 +352,7 @@ class _Convolution(_Resources):
 
 @functools.lru_cache(maxsize=256)
 def _convolution(problem: Problem, threads: int) -> _Convolution:
-    lib = _library()
-    if lib is None:
-        raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
-    return _Convolution(lib, problem)
+    return _Convolution(_loaded(), problem)
 
 
 class _PReLU(_Resources):
@@ -385,10 +389,7 @@ class _PReLU(_Resources):
 
 @functools.lru_cache(maxsize=256)
 def _prelu(shape: tuple[int, int, int, int], threads: int) -> _PReLU:
-    lib = _library()
-    if lib is None:
-        raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
-    return _PReLU(lib, shape)
+    return _PReLU(_loaded(), shape)
 
 
 class _OneDNNPReLU(PyLayer):
@@ -438,10 +439,7 @@ class _ReLU(_Resources):
 
 @functools.lru_cache(maxsize=256)
 def _relu(shape: tuple[int, ...], threads: int) -> _ReLU:
-    lib = _library()
-    if lib is None:
-        raise OneDNNError("the oneDNN library of the Paddle wheel did not load")
-    return _ReLU(lib, shape)
+    return _ReLU(_loaded(), shape)
 
 
 class _OneDNNReLU(PyLayer):
