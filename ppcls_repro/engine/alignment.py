@@ -50,7 +50,7 @@ from ppcls_repro.registry import MODELS, STEPS, ConfigError, Registry
 
 ALIGNMENT_REFERENCES = Registry("alignment reference")  # reference implementations (papers/*/reference_torch.py)
 
-Batch = tuple[np.ndarray, np.ndarray]  # (input, target)
+Batch = tuple[np.ndarray, ...]  # (input, target) for supervised configs; a reference's own tuple otherwise
 
 
 class AlignmentError(ValueError):
@@ -115,6 +115,9 @@ class Reference(Protocol):
 
     def implementation(self, problem: Problem) -> Implementation:
         """The reference side, starting from ``problem.weights``."""
+
+    # Optional: ``suite_implementation(problem) -> Implementation``, the suite's side for configs whose
+    # step is not ``SupervisedStep`` (built from the suite's own step class); ``SuiteSide`` otherwise.
 
 
 def find_reference(arch_name: str) -> type[Reference] | None:
@@ -438,5 +441,6 @@ def run_alignment(cfg: dict[str, Any], config: str | Path, out: Path, steps: int
                           f"with one: {', '.join(covered) or 'none'} (models {', '.join(covered_models())})")
     reference = reference_cls(copy.deepcopy(cfg), weights_file)
     problem = build_problem(cfg, reference, steps, batch_size, steps_per_epoch)
-    return align(problem, lambda p: SuiteSide(p).implementation(), reference.implementation, Path(out),
+    suite = getattr(reference, "suite_implementation", None) or (lambda p: SuiteSide(p).implementation())
+    return align(problem, suite, reference.implementation, Path(out),
                  reference.description, reference.independent, str(config))
