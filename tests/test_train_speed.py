@@ -64,7 +64,8 @@ def test_batch_size_and_overrides_apply_to_the_chosen_rows(in_repo):
 
 def test_the_tool_prints_the_table_with_the_machine():
     proc = subprocess.run([sys.executable, "tools/benchmark_train.py", "--net", "gan", "--net", "fsrcnn",
-                           "--threads", "1", "--iters", "1", "--rounds", "1", "--warmup", "0"],
+                           "--threads", "1", "--iters", "1", "--rounds", "1", "--warmup", "0",
+                           "--round-seconds", "0"],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()

@@ -31,6 +31,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="CPU thread counts (default: 1 2)")
     parser.add_argument("--iters", type=int, default=5, help="iterations per timed round (default 5)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side (default 3)")
+    parser.add_argument("--round-seconds", type=float, default=1.0,
+                        help="more iterations per round where the faster side would take less (default 1.0; 0: --iters only)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed iterations per side first (default 2)")
     parser.add_argument("--same-process", action="store_true",
                         help="run both sides in this process (default: each in its own, see engine/speed.py)")
@@ -48,20 +50,23 @@ def main() -> None:
         from ppcls_repro.train_speed import speed_cases  # imports torch
     except ImportError as err:
         raise SystemExit(f"error: tools/benchmark_train.py needs the test extra (torch==2.13.0): {err}")
-    from ppcls_repro.engine.speed import SpeedError, describe, machine_line, markdown_table, measure_table, parameter_line
+    from ppcls_repro.engine.speed import (SpeedError, describe, iteration_line, machine_line, markdown_table,
+                                          measure_table, parameter_line)
 
     cases = speed_cases(args.net, args.batch_size, args.override)
     try:
         results = measure_table(cases, args.threads, args.iters, args.rounds, args.warmup,
-                                isolate=not args.same_process, settle=args.settle)
+                                isolate=not args.same_process, settle=args.settle, round_seconds=args.round_seconds)
     except SpeedError as err:
         sys.exit(f"error: {err}")
     print(machine_line())
-    print(describe(args.iters, args.rounds, args.warmup, isolated=not args.same_process))
+    print(describe(args.iters, args.rounds, args.warmup, isolated=not args.same_process,
+                   round_seconds=args.round_seconds))
     print()
     print("\n".join(markdown_table(results)))
     print()
     print(parameter_line(results))
+    print(iteration_line(results))
 
 
 if __name__ == "__main__":

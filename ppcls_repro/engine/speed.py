@@ -63,6 +63,7 @@ class SpeedResult:
     threads: int
     parameters: int
     rounds: dict[str, list[float]]
+    iters: int = 0  # timed iterations per round
 
     def median(self, side: str) -> float:
         return statistics.median(self.rounds[side])
@@ -168,14 +169,15 @@ class _OwnProcess:
 
 
 def measure(case: SpeedCase, threads: int, iters: int, rounds: int, warmup: int = 2,
-            isolate: bool = False, settle: float = 0.0) -> SpeedResult:
+            isolate: bool = False, settle: float = 0.0, round_seconds: float = 0.0) -> SpeedResult:
     """Build every side with ``threads``, check they train as many parameters, warm each up with
-    ``warmup`` iterations, then ``rounds`` alternating rounds of ``iters`` timed iterations per side.
+    ``warmup`` iterations, then ``rounds`` alternating rounds of the same number of timed iterations per
+    side: ``iters``, or more, so that the faster side's round lasts ``round_seconds`` (``_round_iters``).
     ``isolate`` runs each side in a process of its own (``_OwnProcess``; the tool does), ``settle``
     waits that many seconds before each round so the other side's idle threads stop spinning."""
-    if iters < 1 or rounds < 1 or warmup < 0 or threads < 1:
-        raise SpeedError(f"iters, rounds and threads must be >= 1 and warmup >= 0; got {iters}, {rounds}, "
-                         f"{threads}, {warmup}")
+    if iters < 1 or rounds < 1 or warmup < 0 or threads < 1 or round_seconds < 0:
+        raise SpeedError(f"iters, rounds and threads must be >= 1, warmup and round seconds >= 0; got {iters}, "
+                         f"{rounds}, {threads}, {warmup}, {round_seconds}")
     kind = _OwnProcess if isolate else _InProcess
     sides: dict[str, _InProcess | _OwnProcess] = {}
     try:
@@ -188,6 +190,8 @@ def measure(case: SpeedCase, threads: int, iters: int, rounds: int, warmup: int 
         for side in sides.values():
             if warmup:
                 side.run(warmup, case.samples)
+        if round_seconds:
+            iters = _round_iters(sides, case.samples, iters, round_seconds)
         speeds: dict[str, list[float]] = {name: [] for name in sides}
         for _ in range(rounds):
             for name, side in sides.items():
@@ -196,13 +200,23 @@ def measure(case: SpeedCase, threads: int, iters: int, rounds: int, warmup: int 
     finally:
         for side in sides.values():
             side.close()
-    return SpeedResult(case=case, threads=threads, parameters=next(iter(counts.values())), rounds=speeds)
+    return SpeedResult(case=case, threads=threads, parameters=next(iter(counts.values())), rounds=speeds,
+                       iters=iters)
+
+
+def _round_iters(sides: dict[str, _InProcess | _OwnProcess], samples: int, iters: int, seconds: float) -> int:
+    """Iterations per round so that the faster side's round lasts ``seconds``, from one untimed round of
+    ``iters`` per side. A round of a few milliseconds measures the machine's noise, not the step: SRCNN
+    at batch 16 (about 3 ms an iteration at 2 threads) gave Paddle / PyTorch 0.87 and 1.02 in 5-iteration
+    rounds, 1.01 and 1.08 in 100-iteration ones."""
+    fastest = max(side.run(iters, samples) for side in sides.values())  # samples/s
+    return max(iters, int(np.ceil(seconds * fastest / samples)))
 
 
 def measure_table(cases: list[SpeedCase], threads: list[int], iters: int, rounds: int, warmup: int = 2,
-                  isolate: bool = False, settle: float = 0.0) -> list[SpeedResult]:
+                  isolate: bool = False, settle: float = 0.0, round_seconds: float = 0.0) -> list[SpeedResult]:
     """Every case at every thread count, one after the other (each row's sides are freed before the next)."""
-    return [measure(case, t, iters, rounds, warmup, isolate, settle) for case in cases for t in threads]
+    return [measure(case, t, iters, rounds, warmup, isolate, settle, round_seconds) for case in cases for t in threads]
 
 
 def _cell(result: SpeedResult) -> str:
@@ -257,7 +271,15 @@ def parameter_line(results: list[SpeedResult]) -> str:
     return "Trainable parameters (each side): " + "; ".join(f"{name} {count:,}" for name, count in counts.items())
 
 
-def describe(iters: int, rounds: int, warmup: int, isolated: bool = False) -> str:
+def iteration_line(results: list[SpeedResult]) -> str:
+    """The timed iterations per round of each row and thread count."""
+    cells = [f"{r.case.label} at {r.threads}: {r.iters}" for r in results]
+    return "Timed iterations per round (row at threads): " + "; ".join(cells)
+
+
+def describe(iters: int, rounds: int, warmup: int, isolated: bool = False, round_seconds: float = 0.0) -> str:
     where = "each side in its own process" if isolated else "both sides in one process"
-    return (f"Median samples/s of {rounds} alternating round(s) of {iters} training iteration(s) per side, "
+    length = (f"at least {iters} training iteration(s), and at least {round_seconds:g} s for the faster side"
+              if round_seconds else f"{iters} training iteration(s)")
+    return (f"Median samples/s of {rounds} alternating round(s) of {length}, per side, "
             f"after {warmup} warm-up iteration(s), {where}; the ratio is Paddle / PyTorch.")

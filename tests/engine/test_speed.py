@@ -11,8 +11,9 @@ import paddle
 import pytest
 
 from ppcls_repro.config import load_config
-from ppcls_repro.engine.speed import (SpeedCase, SpeedError, TrainSide, cpu_model, machine_line, markdown_table,
-                                      measure, measure_table, paddle_train_side, parameter_line, sample_shape)
+from ppcls_repro.engine.speed import (SpeedCase, SpeedError, TrainSide, cpu_model, describe, iteration_line,
+                                      machine_line, markdown_table, measure, measure_table, paddle_train_side,
+                                      parameter_line, sample_shape)
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,6 +37,28 @@ def test_measure_warms_up_then_alternates_rounds():
     assert result.ratio() == pytest.approx(result.median("paddle") / result.median("torch"))
 
 
+def test_round_seconds_lengthen_short_rounds_for_both_sides_from_the_faster_one():
+    import time
+
+    def side(seconds: float):
+        return lambda threads: TrainSide(run=lambda: time.sleep(seconds), parameters=1)
+    calls = {"fast": 0}
+
+    def counted(threads: int) -> TrainSide:
+        def run():
+            calls["fast"] += 1
+            time.sleep(0.002)
+        return TrainSide(run=run, parameters=1)
+    case = SpeedCase(net="net", label="Net, 4", samples=4, sides={"fast": counted, "slow": side(0.006)})
+    result = measure(case, threads=1, iters=2, rounds=2, warmup=0, round_seconds=0.1)
+    # the fast side's ~2 ms iterations: about 50 per 0.1 s round (sleep overshoots, so fewer), never 2
+    assert 20 <= result.iters <= 50
+    assert calls["fast"] == 2 + 2 * result.iters  # the calibration round, then two timed rounds
+    assert "Net, 4 at 1: " in iteration_line([result])
+    assert measure(case, threads=1, iters=3, rounds=1, warmup=0).iters == 3  # no round_seconds: iters
+    assert "at least 0.1 s for the faster side" in describe(2, 2, 0, round_seconds=0.1)
+
+
 def test_sides_with_different_parameter_counts_are_refused_before_any_timing():
     order: list[str] = []
     with pytest.raises(SpeedError, match=r"Net 1, 4 x 8x8: the sides train different networks.*paddle 10, torch 11"):
@@ -44,7 +67,7 @@ def test_sides_with_different_parameter_counts_are_refused_before_any_timing():
 
 
 def test_bad_counts_are_one_line_errors():
-    with pytest.raises(SpeedError, match="iters, rounds and threads must be >= 1"):
+    with pytest.raises(SpeedError, match="iters, rounds and threads must be >= 1, warmup and round seconds >= 0"):
         measure(recording_case([], {"paddle": 1, "torch": 1}), threads=1, iters=0, rounds=1)
 
 
