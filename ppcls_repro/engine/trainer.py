@@ -7,6 +7,7 @@ epochs: train, evaluate every ``eval_interval``, checkpoint (``latest``, ``best_
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import math
 import signal
@@ -256,13 +257,18 @@ def _train_one_epoch(step: Step, loader: Any, epoch: int, iters: int, progress: 
                      f"{loss_text}, reader_cost: {reader_cost / since_print:.5f} s, "
                      f"batch_cost: {batch_cost / since_print:.5f} s, "
                      f"ips: {samples / max(batch_cost, 1e-9):.1f} samples/s, "
-                     f"eta: {time.strftime('%H:%M:%S', time.gmtime(eta))}")
+                     f"eta: {format_eta(eta)}")
             vdl.scalars({**losses, "lr": step.lr, "reader_cost": reader_cost / since_print,
                          "batch_cost": batch_cost / since_print}, progress.global_iter, "train")
             reader_cost = batch_cost = 0.0
             samples = since_print = 0
         tic = time.perf_counter()
     return done
+
+
+def format_eta(seconds: float) -> str:
+    """``1209065.4`` -> ``13 days, 23:51:05`` (PaddleClas's ``H:MM:SS``, with the days a long run needs)."""
+    return str(datetime.timedelta(seconds=round(seconds)))
 
 
 def _check_finite(losses: dict[str, float], epoch: int, it: int, output_dir: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from ppcls_repro.config import load_config
 from ppcls_repro.engine.checkpoint import CheckpointError, load_file, load_weights
-from ppcls_repro.engine.trainer import TrainingDiverged, TrainingInterrupted, check_same_data, train
+from ppcls_repro.engine.trainer import TrainingDiverged, TrainingInterrupted, check_same_data, format_eta, train
 from ppcls_repro.registry import ConfigError
 from ppcls_repro.utils.cpu import available_cores
 from ppcls_repro.utils.errors import DataError
@@ -90,7 +90,12 @@ def test_eta_counts_what_is_left_of_a_resumed_run(srcnn_overrides, tmp_path):
     run(srcnn_overrides, f"Global.output_dir={tmp_path / 'more'}", "Global.epochs=3",
         "Global.max_iters_per_epoch=1", f"Global.checkpoints={tmp_path / 'run' / 'latest'}")
     last = [line for line in (tmp_path / "more" / "train.log").read_text().splitlines() if "[Train]" in line][-1]
-    assert last.endswith("eta: 00:00:00")
+    assert last.endswith("eta: 0:00:00")
+
+
+def test_eta_keeps_the_days_of_a_long_run():
+    assert format_eta(1209065.4) == "13 days, 23:51:05"  # %H:%M:%S of gmtime showed 23:51:05
+    assert format_eta(31.6) == "0:00:32"
 
 
 def test_same_seed_same_losses_other_seed_differs(srcnn_overrides, tmp_path):
