@@ -9,7 +9,7 @@ import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ppcls_repro.utils.cpu import fast_cpu_enabled, keep_freed_memory
 
@@ -27,10 +27,12 @@ warnings.filterwarnings("ignore", message="No ccache found")
 __version__ = "0.1.0"
 
 
-def load(config: str | Path, weights: str | Path, overrides: Iterable[str] = ()) -> Predictor:
+def load(config: str | Path, weights: str | Path, overrides: Iterable[str] = (),
+         pipeline_options: dict[str, Any] | None = None) -> Predictor:
     """A config's network with ``weights``, behind the pipeline ``tools/infer.py`` runs, in dygraph:
     ``ppcls_repro.load("configs/srcnn.yaml", "releases/srcnn_x3/srcnn_x3")(image)`` upscales a uint8
-    numpy image. See ``ppcls_repro/api.py``."""
+    numpy image; ``pipeline_options`` are ``tools/infer.py``'s ``--option`` keys. See ``ppcls_repro/api.py``
+    for every paper's input and result."""
     from ppcls_repro.api import load as load_predictor  # here, so that importing the package stays cheap
 
-    return load_predictor(config, weights, overrides)
+    return load_predictor(config, weights, overrides, pipeline_options)

@@ -6,10 +6,13 @@
 ``load`` builds what ``tools/export_model.py`` would export (the model's ``export_spec()``: the
 traced network, e.g. with softmax appended, and the pre/post-processing pipeline of
 ``pipeline.json``), but keeps the network in dygraph, so the result equals ``tools/infer.py`` on
-the exported model up to float reordering. A predictor takes one image in memory: SR gives the
-super-resolved image, denoising (DnCNN) the denoised image, classification its top-k
-(``[{"class_id", "score", "label"?}]``).
-Pipelines whose input is not one image (GAN, retrieval, hyperspectral cubes) say so on call.
+the exported model up to float reordering. A predictor takes one input in memory: an image for SR
+(the super-resolved image), denoising (DnCNN: the denoised image) and classification (its top-k,
+``[{"class_id", "score", "label"?}]``); noise ``[N, noise_dim]`` for the GAN (samples ``[N, C, H, W]``
+in [0, 1]; ``predictor.pipeline.noise_batch(N, seed)`` draws what ``tools/infer.py --seed`` does); a
+``(rows, cols, bands)`` cube for HybridSN (the 1-based class map); query features for DSCMR, with the
+gallery as a file (``pipeline_options={"gallery": ...}``) or in memory (``predictor((queries,
+gallery))``): ``{"gallery": [Q, k] indices, "similarity": [Q, k]}``.
 Bad paths and config keys raise the errors the tools print as one line (``ConfigError``,
 ``CheckpointError``, ``DataError``).
 """
@@ -44,14 +47,16 @@ class Predictor:
             return self.pipeline.predict(image, self.net, batch_size)
 
 
-def load(config: str | Path, weights: str | Path, overrides: Iterable[str] = ()) -> Predictor:
+def load(config: str | Path, weights: str | Path, overrides: Iterable[str] = (),
+         pipeline_options: dict[str, Any] | None = None) -> Predictor:
     """The predictor of ``config`` (a YAML path) with ``weights`` (a ``.pdparams`` path or its prefix),
-    ``overrides`` as ``-o`` takes them (``["Arch.padding_mode=replicate"]``)."""
+    ``overrides`` as ``-o`` takes them (``["Arch.padding_mode=replicate"]``), ``pipeline_options`` the
+    pipeline keys ``tools/infer.py`` takes as ``--option`` (DSCMR: ``{"gallery": file, "top_k": 5}``)."""
     cfg = load_config(config, list(overrides))
     select_device(cfg["Global"]["device"], cfg["Global"]["cpu_threads"])
     net = build_network(cfg, load_weights(weights), source=str(weights))
     spec = export_spec_of(net, cfg)
-    pipeline = PIPELINES.build(spec.pipeline, "Export.pipeline")
+    pipeline = PIPELINES.build({**spec.pipeline, **(pipeline_options or {})}, "pipeline_options")
     if spec.assets:  # arrays export saves beside the model (e.g. a mean image): read back the same way
         with tempfile.TemporaryDirectory() as folder:
             for name, array in spec.assets.items():

@@ -131,3 +131,103 @@ def test_importing_the_package_loads_no_paddle_and_makes_no_cycle():
     done = subprocess.run([sys.executable, "-c", "import sys, ppcls_repro; print('paddle' in sys.modules)"],
                           capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False"
+
+
+def fresh_weights(config: str, tmp_path: Path, overrides: list[str] = ()) -> Path:
+    """The config's network as initialised (seed 0), saved as a release would be."""
+    import paddle
+
+    from ppcls_repro.config import load_config
+    from ppcls_repro.engine.setup import build_network
+    paddle.seed(0)
+    net = build_network(load_config(REPO / config, list(overrides)), None, "fresh")
+    paddle.save(net.state_dict(), str(tmp_path / "w.pdparams"))
+    return tmp_path / "w.pdparams"
+
+
+def test_gan_samples_are_the_grid_of_tools_infer(tmp_path):
+    weights = fresh_weights("configs/gan_mnist.yaml", tmp_path)
+    predictor = ppcls_repro.load("configs/gan_mnist.yaml", weights)
+    samples = predictor(predictor.pipeline.noise_batch(12, 7))
+    assert samples.shape == (12, 1, 28, 28) and samples.dtype == np.float32
+    assert 0.0 <= samples.min() and samples.max() <= 1.0
+    results = export_and_infer_generator("configs/gan_mnist.yaml", weights, tmp_path, seed=7, num=12)
+    grid = np.asarray(Image.open(results)).astype(float)
+    assert np.abs(grid[:28, :28] - samples[0, 0] * 255).max() <= 1.0  # the grid's first cell
+    with pytest.raises(DataError, match=r"expected float noise of shape \[N, 100\]"):
+        predictor(np.zeros((3, 99), np.float32))
+
+
+def export_and_infer_generator(config: str, weights: Path, tmp_path: Path, seed: int, num: int) -> Path:
+    model = tmp_path / "inference"
+    done = tool("tools/export_model.py", "-c", config, "-o", f"Global.pretrained_model={weights}",
+                "-o", f"Global.output_dir={tmp_path / 'out'}", "--save_dir", str(model))
+    assert done.returncode == 0, done.stderr
+    done = tool("tools/infer.py", "--model_dir", str(model), "--output", str(tmp_path / "res"),
+                "--num_samples", str(num), "--seed", str(seed))
+    assert done.returncode == 0, done.stderr
+    return tmp_path / "res" / f"samples_seed{seed}_n{num}.png"
+
+
+def test_hybridsn_map_is_the_map_of_tools_infer(tmp_path):
+    import scipy.io
+
+    from ppcls_repro.papers.hybridsn.data import synthetic_cube
+    gt = np.zeros((14, 13), np.uint8)
+    for k in range(16):
+        r, c = divmod(k, 4)
+        gt[3 * r:3 * r + 2, 3 * c:3 * c + 2] = k + 1
+    cube = synthetic_cube(gt, 40, seed=2)
+    scipy.io.savemat(tmp_path / "gt.mat", {"gt": gt})
+    scipy.io.savemat(tmp_path / "cube.mat", {"cube": cube})
+    overrides = ["Arch.bands=15", "Arch.window=9"]
+    for split in ("Train", "Eval"):
+        node = f"DataLoader.{split}.dataset"
+        overrides += [f"{node}.root={tmp_path}", f"{node}.gt_file=gt.mat", f"{node}.gt_key=gt",
+                      f"{node}.cube_file=cube.mat", f"{node}.cube_key=cube", f"{node}.pca_components=15",
+                      f"{node}.window=9", f"{node}.cache_dir={tmp_path / 'cache'}"]
+    weights = fresh_weights("configs/hybridsn_ip.yaml", tmp_path, overrides)
+    model = tmp_path / "inference"
+    done = tool("tools/export_model.py", "-c", "configs/hybridsn_ip.yaml", *[a for o in overrides for a in ("-o", o)],
+                "-o", f"Global.pretrained_model={weights}", "-o", f"Global.output_dir={tmp_path / 'out'}",
+                "--save_dir", str(model))
+    assert done.returncode == 0, done.stderr
+    done = tool("tools/infer.py", "--model_dir", str(model), "--input", str(tmp_path / "cube.mat"),
+                "--output", str(tmp_path / "res"))
+    assert done.returncode == 0, done.stderr
+    expected = np.load(tmp_path / "res" / "cube_map.npy")
+
+    labels = ppcls_repro.load("configs/hybridsn_ip.yaml", weights, overrides)(cube)
+    assert labels.shape == (14, 13) and labels.dtype == np.uint16 and labels.min() >= 1
+    assert np.array_equal(labels, expected) and len(np.unique(labels)) > 1
+    with pytest.raises(DataError, match=r"expected a numeric \(rows, cols, 40\) cube"):
+        ppcls_repro.load("configs/hybridsn_ip.yaml", weights, overrides)(cube[:, :, :30])
+
+
+def test_dscmr_ranks_the_gallery_as_tools_infer(tmp_path):
+    config = "configs/dscmr_synthetic.yaml"
+    weights = fresh_weights(config, tmp_path)
+    from ppcls_repro.config import load_config
+    arch = load_config(REPO / config, [])["Arch"]
+    rng = np.random.default_rng(2)
+    queries = rng.standard_normal((5, arch["image_dim"])).astype(np.float32)
+    gallery = rng.standard_normal((9, arch["text_dim"])).astype(np.float32)
+    np.save(tmp_path / "queries.npy", queries)
+    np.save(tmp_path / "gallery.npy", gallery)
+    model = tmp_path / "inference"
+    done = tool("tools/export_model.py", "-c", config, "-o", f"Global.pretrained_model={weights}",
+                "-o", f"Global.output_dir={tmp_path / 'out'}", "--save_dir", str(model))
+    assert done.returncode == 0, done.stderr
+    done = tool("tools/infer.py", "--model_dir", str(model), "--input", str(tmp_path / "queries.npy"), "--output",
+                str(tmp_path / "res"), "--option", f"gallery={tmp_path / 'gallery.npy'}", "--option", "top_k=4")
+    assert done.returncode == 0, done.stderr
+    expected = json.loads((tmp_path / "res" / "queries_top4.json").read_text())["results"]
+
+    from_file = ppcls_repro.load(config, weights, pipeline_options={"gallery": str(tmp_path / "gallery.npy"),
+                                                                    "top_k": 4})(queries)
+    in_memory = ppcls_repro.load(config, weights, pipeline_options={"top_k": 4})((queries, gallery))
+    for ranked in (from_file, in_memory):
+        assert ranked["gallery"].tolist() == [r["gallery"] for r in expected]
+        assert np.allclose(ranked["similarity"], [r["similarity"] for r in expected], atol=1e-5)
+    with pytest.raises(DataError, match=r"queries: has shape \(5, 3\)"):
+        ppcls_repro.load(config, weights)(queries[:, :3])

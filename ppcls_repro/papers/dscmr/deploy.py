@@ -76,16 +76,38 @@ class CrossModalRetrieval(Pipeline):
             self._gallery_embedding = self.encode(features, nets[self.gallery_modality])
         return self._gallery_embedding
 
-    def rank(self, queries: np.ndarray, nets: dict[str, Net]) -> tuple[np.ndarray, np.ndarray]:
-        """Query features -> (gallery indices [Q, k] best first, their cosine similarities)."""
-        similarity = cosine_similarity(self.encode(queries, nets[self.query_modality]), self.gallery_embedding(nets))
+    def rank(self, queries: np.ndarray, nets: dict[str, Net],
+             gallery: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Query features -> (gallery indices [Q, k] best first, their cosine similarities); ``gallery``
+        the gallery's embedding, or None for the ``gallery`` file's."""
+        gallery = self.gallery_embedding(nets) if gallery is None else gallery
+        similarity = cosine_similarity(self.encode(queries, nets[self.query_modality]), gallery)
         k = min(self.top_k, similarity.shape[1])
         order = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
         return order, np.take_along_axis(similarity, order, axis=1)
 
-    def process(self, path: Path, net: dict[str, Net], out_dir: Path, batch_size: int) -> list[Path]:
+    def predict(self, queries: np.ndarray | tuple[np.ndarray, np.ndarray], net: dict[str, Net],
+                batch_size: int = 1) -> dict[str, np.ndarray]:
+        """Query features ``[Q, dim]`` of ``query_modality`` (or ``(queries, gallery)``, the gallery's
+        features in memory instead of the ``gallery`` file) -> ``{"gallery": [Q, k] row indices best
+        first, "similarity": [Q, k] cosines}`` (``ppcls_repro.load``; ``process`` writes the same as JSON)."""
+        self._check_branches(net)
+        gallery = None
+        if isinstance(queries, tuple):
+            queries, gallery = queries
+            gallery = self.encode(check_features(np.asarray(gallery), "gallery", self.dims[self.gallery_modality],
+                                                 self.gallery_modality), net[self.gallery_modality])
+        queries = check_features(np.asarray(queries), "queries", self.dims[self.query_modality], self.query_modality)
+        order, scores = self.rank(queries, net, gallery)
+        return {"gallery": order, "similarity": scores}
+
+    @staticmethod
+    def _check_branches(net: Any) -> None:
         if not isinstance(net, dict) or set(net) != set(MODALITIES):
             raise ModelDirError("CrossModalRetrieval runs the image and text models of a DSCMR export")
+
+    def process(self, path: Path, net: dict[str, Net], out_dir: Path, batch_size: int) -> list[Path]:
+        self._check_branches(net)
         order, scores = self.rank(self.read(path, self.query_modality), net)
         results = [{"query": q, "gallery": [int(g) for g in order[q]],
                     "similarity": [round(float(s), 6) for s in scores[q]]} for q in range(len(order))]

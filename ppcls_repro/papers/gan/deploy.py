@@ -17,6 +17,7 @@ from ppcls_repro.deploy.pipeline import Net, Pipeline
 from ppcls_repro.deploy.predictor import ModelDirError
 from ppcls_repro.papers.gan.evaluate import image_grid
 from ppcls_repro.registry import PIPELINES
+from ppcls_repro.utils.errors import DataError
 from ppcls_repro.utils.images import save_image
 
 
@@ -53,6 +54,17 @@ class GANSamples(Pipeline):
         if self.image_shape[0] != 1:  # colour: grid each channel side by side is not meaningful; use RGB
             raise ValueError(f"GANSamples: grids of {self.image_shape[0]}-channel images are not supported yet")
         return save_image(image_grid(images, self.columns), Path(out_dir) / f"samples_seed{seed}_n{num_samples}.png")
+
+    def predict(self, noise: np.ndarray, net: Net, batch_size: int = 500) -> np.ndarray:
+        """Noise ``[N, noise_dim]`` (e.g. ``noise_batch(N, seed)``) -> samples ``[N, C, H, W]`` float32 in [0, 1]
+        (``ppcls_repro.load``; ``generate`` grids the same samples)."""
+        noise = np.asarray(noise)
+        if noise.ndim != 2 or noise.shape[1] != self.noise_dim or not np.issubdtype(noise.dtype, np.floating):
+            raise DataError(f"expected float noise of shape [N, {self.noise_dim}] (pipeline.noise_batch(N, seed)), got "
+                            f"{noise.dtype} {list(noise.shape)}")
+        noise, chunk = noise.astype(np.float32), batch_size if batch_size > 1 else 500
+        images = [np.asarray(net([noise[i:i + chunk]])[0]) for i in range(0, len(noise), chunk)]
+        return np.concatenate(images).reshape(len(noise), *self.image_shape)
 
     def network_inputs(self, path: Path) -> list[np.ndarray]:
         return [self.noise_batch(1, 0)]

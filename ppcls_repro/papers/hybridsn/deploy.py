@@ -93,6 +93,16 @@ class HyperspectralMap(Pipeline):
             labels[start:start + len(r)] = net([x.astype(np.float32)])[0].argmax(axis=1)
         return labels.reshape(rows, cols)
 
+    def predict(self, cube: np.ndarray, net: Net, batch_size: int = 1) -> np.ndarray:
+        """A ``(rows, cols, input_bands)`` cube -> the class of every pixel, 1-based uint16 like the
+        ground truth (what ``process`` saves as ``<stem>_map.npy``; ``ppcls_repro.load``)."""
+        cube = np.asarray(cube)
+        if cube.ndim != 3 or cube.shape[2] != self.input_bands or not np.issubdtype(cube.dtype, np.number):
+            raise DataError(f"expected a numeric (rows, cols, {self.input_bands}) cube, got {cube.dtype} {list(cube.shape)}")
+        cube = hsi.finite_float32(cube, Path("the cube"), "array")
+        labels = self.classify(cube, net, batch_size if batch_size > 1 else self.window_batch)
+        return (labels + 1).astype(np.uint16)
+
     def process(self, path: Path, net: Net, out_dir: Path, batch_size: int) -> list[Path]:
         labels = self.classify(self.read_cube(path), net, batch_size if batch_size > 1 else self.window_batch)
         png, npy = self.output_paths(path, out_dir)
