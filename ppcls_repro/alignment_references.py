@@ -8,3 +8,4 @@ import ppcls_repro.plugins  # noqa: F401  (the models, losses and optimisers the
 import ppcls_repro.papers.sr.reference_torch  # noqa: F401  (SRCNN, FSRCNN)
 import ppcls_repro.papers.dncnn.reference_torch  # noqa: F401  (DnCNN)
 import ppcls_repro.papers.resnet.reference_torch  # noqa: F401  (CIFAR ResNets, SE CIFAR ResNets)
+import ppcls_repro.papers.hybridsn.reference_torch  # noqa: F401  (HybridSN)

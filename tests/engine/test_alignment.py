@@ -56,17 +56,19 @@ FAST = {"resnet110_cifar10.yaml": ["Arch.depth=20"], "se_resnet110_cifar10.yaml"
         "resnet56_cifar10.yaml": ["Arch.depth=20"], "resnet44_cifar10.yaml": ["Arch.depth=20"],
         "dncnn_b.yaml": ["Arch.depth=8"], "resnet34_imagenet.yaml": ["Arch.depth=18"],
         "resnet50_imagenet.yaml": ["Arch.width_per_group=8", "Optimizer.lr.learning_rate=0.01"],
-        "se_resnet50_imagenet.yaml": ["Arch.width_per_group=8", "Optimizer.lr.learning_rate=0.01"]}
+        "se_resnet50_imagenet.yaml": ["Arch.width_per_group=8", "Optimizer.lr.learning_rate=0.01"],
+        "hybridsn_ip.yaml": ["Arch.bands=15", "Arch.window=11"],
+        "hybridsn_ip_synthetic.yaml": ["Arch.bands=15", "Arch.window=11"]}
 # (the bottleneck nets at lr 0.01: at 0.1 and 0.6 one step on 2 random images makes logit gaps > 64, where
 # Paddle's cross entropy saturates at 64 per sample and PyTorch's does not: tests/papers/resnet)
 
 
-def test_the_covered_configs_are_the_srcnn_fsrcnn_dncnn_and_resnet_ones():
+def test_the_covered_configs_are_the_srcnn_fsrcnn_dncnn_resnet_and_hybridsn_ones():
     names = covered_configs()
     assert {"srcnn.yaml", "fsrcnn_x3.yaml", "fsrcnn_s_x3.yaml", "dncnn_s25.yaml", "resnet20_cifar10.yaml",
-            "resnet20_mnist.yaml", "se_resnet110_cifar10.yaml"} <= set(names)
-    assert {"resnet50_imagenet.yaml", "se_resnet50_imagenet.yaml"} <= set(names)
-    assert not {"gan_mnist.yaml", "hybridsn_ip.yaml", "dscmr_pascal.yaml"} & set(names)
+            "resnet20_mnist.yaml", "se_resnet110_cifar10.yaml", "hybridsn_ip.yaml"} <= set(names)
+    assert {"resnet50_imagenet.yaml", "se_resnet50_imagenet.yaml", "hybridsn_ip_synthetic.yaml"} <= set(names)
+    assert not {"gan_mnist.yaml", "dscmr_pascal.yaml", "dscmr_synthetic.yaml"} & set(names)
 
 
 @pytest.mark.parametrize("name", covered_configs())
@@ -163,7 +165,7 @@ def test_the_tool_exits_0_on_success_and_1_with_one_line_without_a_reference(tmp
     assert "train" in done.stdout and "passed" in done.stdout
     assert json.loads((tmp_path / "ok" / "summary.json").read_text())["passed"] is True
     missing = subprocess.run([sys.executable, str(REPO / "tools" / "align.py"), "-c",
-                              str(REPO / "configs" / "hybridsn_ip.yaml"), "--out", str(tmp_path / "no")],
+                              str(REPO / "configs" / "dscmr_pascal.yaml"), "--out", str(tmp_path / "no")],
                              capture_output=True, text=True, cwd=REPO)
     assert missing.returncode == 1 and missing.stderr.strip().count("\n") == 0
     assert "no alignment reference yet" in missing.stderr and "fsrcnn_x3.yaml" in missing.stderr
