@@ -8,7 +8,7 @@ Files: ``model.py``, ``loss.py``, ``step.py`` (``RetrievalStep``), ``data.py`` (
 validation carved per class), ``metrics.py`` (mAP), ``evaluate.py``, ``deploy.py`` (one model per modality).
 
 Checked against the authors' code (penghu-cs/DSCMR ``IDCM_NN``, ``calc_loss``, ``fx_calc_map_label``; a
-fixture in ``shared/reference``, ``tests/papers/dscmr/test_reference.py``): on the same weights and inputs
+fixture computed with the authors' code, ``tests/papers/dscmr/test_reference.py``): on the same weights and inputs
 the features, predictions, J1/J2/J3 and the total, every gradient and the mAP are the official ones
 (float32 tolerances: 1e-5 forward, 1e-4 gradients, mAP 1e-9).
 
