@@ -118,6 +118,8 @@ class Reference(Protocol):
 
     # Optional: ``suite_implementation(problem) -> Implementation``, the suite's side for configs whose
     # step is not ``SupervisedStep`` (built from the suite's own step class); ``SuiteSide`` otherwise.
+    # Optional: ``initial_weights(cfg) -> weights``, the config's initialisation where ``MODELS`` does not
+    # build its Arch (e.g. a GAN's two networks; no BatchNorm calibration then).
 
 
 def find_reference(arch_name: str) -> type[Reference] | None:
@@ -389,7 +391,10 @@ def build_problem(cfg: dict[str, Any], reference: Reference, steps: int, batch_s
     suite_cfg, weights = reference.suite_config(copy.deepcopy(cfg))
     rng = np.random.default_rng(cfg["Global"]["seed"])
     forward_input = reference.example_input(rng, batch_size)
-    if weights is None:
+    own_start = getattr(reference, "initial_weights", None)  # optional: for an Arch MODELS does not build
+    if weights is None and own_start is not None:
+        weights = perturb_constants(own_start(suite_cfg), cfg["Global"]["seed"])
+    elif weights is None:
         weights = perturb_constants(initial_weights(suite_cfg), cfg["Global"]["seed"])
         weights = calibrate_batchnorm(suite_cfg, weights, reference.example_input(rng, batch_size))
     return Problem(cfg=suite_cfg, weights=weights, forward_input=forward_input,

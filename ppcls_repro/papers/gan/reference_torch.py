@@ -1,4 +1,5 @@
-"""PyTorch twin of the MNIST GAN and of ``AdversarialStep``, for ``tools/benchmark_train.py``.
+"""PyTorch twin of the MNIST GAN and of ``AdversarialStep``, for ``tools/benchmark_train.py`` and
+``tools/align.py``.
 
 This project's own re-writing in PyTorch of ``model.py``'s networks and ``step.py``'s iteration, from
 the config's settings (not the authors' code): G is noise -> ReLU hidden layers -> sigmoid image
@@ -13,7 +14,15 @@ training G; losses in log-sigmoid form (softplus), D's scaled by ``d_loss_weight
 ``non_saturating`` or ``minimax``; SGD with momentum (``engine/reference_torch.torch_optimizer``), the
 lr divided by ``decay_factor`` after every update down to ``min_lr`` and the momentum of the epoch
 (``step.momentum_at``). The four logged values are read back each iteration as the suite's step does.
-Imports torch: never imported by the package (``ppcls_repro.train_speed``).
+
+Alignment (``GANReference``; ``independent: false``): the forward check runs noise through G and G's
+samples through D in eval mode (the output is both, side by side). The backward and train checks need
+the same random draws on both sides, which the two frameworks' generators cannot give: the suite's side
+(the config's own ``AdversarialStep``) records every noise batch its generator samples and every mask
+its dropout layers (Paddle's ``nn.Dropout``) apply, read off their outputs, and the twin replays them
+in the same order (``RandomTape``), scaling kept inputs by 1/keep itself. So a suite whose dropout
+scaled otherwise (or not at all) fails these checks; ``align`` runs each check's suite side first.
+Imports torch: never imported by the package (``ppcls_repro.train_speed``, ``ppcls_repro.alignment_references``).
 """
 from __future__ import annotations
 
@@ -25,7 +34,10 @@ import torch
 import torch.nn as tnn
 import torch.nn.functional as tF
 
-from ppcls_repro.engine.reference_torch import torch_optimizer
+import paddle
+
+from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem
+from ppcls_repro.engine.reference_torch import load_suite_weights, torch_optimizer
 from ppcls_repro.engine.speed import SpeedCase, TrainSide, batch_size, paddle_train_side
 from ppcls_repro.papers.gan.step import NETS, momentum_at
 from ppcls_repro.registry import LR_SCHEDULERS, MODELS, STEPS, ConfigError
@@ -241,3 +253,236 @@ def gan_speed_case(cfg: dict[str, Any]) -> SpeedCase:
         return TrainSide(run=lambda: step.train_step(images), parameters=step.parameters())
     return SpeedCase(net="gan", label=f"GAN (G + maxout D), {len(real)}", samples=len(real),
                      sides={"paddle": suite, "torch": twin})
+
+
+# --- alignment ------------------------------------------------------------------------------------------
+
+class RandomTape:
+    """The random draws of one run of the suite's side (noise batches, dropout keep-masks), in order,
+    for the twin's run of the same check to replay."""
+
+    def __init__(self) -> None:
+        self.draws: list[np.ndarray] = []
+        self.position = 0
+
+    def record(self, value: np.ndarray) -> None:
+        self.draws.append(value)
+
+    def rewind(self) -> None:
+        self.position = 0
+
+    def clear(self) -> None:
+        self.draws, self.position = [], 0
+
+    def replay(self, shape: tuple[int, ...]) -> np.ndarray:
+        if self.position >= len(self.draws) or self.draws[self.position].shape != tuple(shape):
+            raise ConfigError(f"the twin's draw {self.position + 1} of shape {tuple(shape)} is not the suite's "
+                              f"({len(self.draws)} recorded): the two steps draw in another order")
+        value = self.draws[self.position]
+        self.position += 1
+        return value
+
+
+class _RecordingDropout(paddle.nn.Layer):
+    """The suite's own dropout layer, its keep-mask (output != 0) recorded in training mode."""
+
+    def __init__(self, inner: paddle.nn.Layer, tape: RandomTape) -> None:
+        super().__init__()
+        self.inner, self.tape = inner, tape
+
+    def forward(self, x: paddle.Tensor) -> paddle.Tensor:
+        out = self.inner(x)
+        if self.training and self.inner.p > 0:
+            self.tape.record((out != 0).numpy())
+        return out
+
+
+class _ReplayedDropout(tnn.Module):
+    """Inverted dropout with the suite's recorded keep-mask: kept inputs scaled by 1/keep."""
+
+    def __init__(self, p: float, tape: RandomTape) -> None:
+        super().__init__()
+        self.keep, self.tape = 1.0 - p, tape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.keep == 1.0:
+            return x
+        mask = torch.from_numpy(self.tape.replay(tuple(x.shape))).to(x.dtype)
+        return x * mask / self.keep
+
+
+def _record_draws(step: Any, tape: RandomTape, dtype: str) -> None:
+    """Make the suite's step record its noise and dropout masks on ``tape`` (its computation unchanged;
+    the noise, drawn in float32, is cast to the networks' ``dtype``)."""
+    g, d = step.gan.generator, step.gan.discriminator
+    sample = g.sample_noise
+
+    def recorded(num: int, rng: Any = None) -> paddle.Tensor:
+        z = sample(num, rng).astype(dtype)
+        tape.record(z.numpy())
+        return z
+    g.sample_noise = recorded
+    for i in range(len(d.dropout)):
+        d.dropout[i] = _RecordingDropout(d.dropout[i], tape)
+
+
+def _replay_draws(step: TorchAdversarialStep, tape: RandomTape) -> None:
+    g, d = step.nets["generator"], step.nets["discriminator"]
+    g.sample_noise = lambda num: torch.from_numpy(tape.replay((num, g.noise_dim)))
+    for i, layer in enumerate(d.dropout):
+        d.dropout[i] = _ReplayedDropout(layer.p, tape)
+
+
+class _SuiteGAN:
+    """The suite's side: the config's ``AdversarialStep`` built afresh for each check, holding the
+    problem's weights, recording its draws."""
+
+    def __init__(self, problem: Problem, tape: RandomTape) -> None:
+        self.problem, self.tape = problem, tape
+
+    def _step(self) -> Any:
+        default = paddle.get_default_dtype()
+        paddle.set_default_dtype(self.problem.dtype)
+        try:
+            step = STEPS.get("AdversarialStep").from_config(self.problem.cfg, steps_per_epoch=self.problem.steps_per_epoch)
+        finally:
+            paddle.set_default_dtype(default)
+        step.load_weights({k: paddle.to_tensor(self.problem.cast(v)) for k, v in self.problem.weights.items()},
+                          "alignment weights")
+        self.tape.clear()
+        _record_draws(step, self.tape, self.problem.dtype)
+        return step
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        step = self._step()
+        step.gan.eval()
+        with paddle.no_grad():
+            images = step.gan.generator(paddle.to_tensor(self.problem.cast(z)))
+            logits = step.gan.discriminator(images)
+        return np.concatenate([images.numpy().reshape(len(z), -1), logits.numpy()], axis=1)
+
+    def gradients(self, batch: Batch) -> tuple[float, dict[str, np.ndarray]]:
+        """D's loss on real and G's samples, G's loss on the same forward pass of D: their sum, D's
+        parameters' gradients of D's loss and G's of G's loss (no update)."""
+        step = self._step()
+        step.train()
+        g, d = step.gan.generator, step.gan.discriminator
+        real = paddle.to_tensor(self.problem.cast(batch[0]))
+        logit_real, logit_fake = d(real), d(g(g.sample_noise(len(batch[0]))))
+        d_loss, g_loss = step._d_loss(logit_real, logit_fake), step._g_loss(logit_fake)
+        grads = {}
+        for net, loss in (("discriminator", d_loss), ("generator", g_loss)):
+            params = [(f"{net}.{n}", p) for n, p in getattr(step.gan, net).named_parameters()]
+            values = paddle.grad(loss, [p for _, p in params], retain_graph=True)
+            grads.update({name: v.numpy() for (name, _), v in zip(params, values)})
+        return float(d_loss) + float(g_loss), grads
+
+    def train(self, batches: list[Batch]) -> tuple[list[float], dict[str, np.ndarray]]:
+        step = self._step()
+        step.train()
+        step.set_epoch(1)
+        losses = []
+        for (real,) in batches:
+            out = step.train_step({"input": paddle.to_tensor(self.problem.cast(real))})
+            losses.append(out["d_loss"] + out["g_loss"])
+        return losses, {k: v.numpy() for k, v in step.weights().items()}
+
+
+class _TwinGAN:
+    """The twin's side: ``TorchAdversarialStep`` from the problem's weights, replaying the suite's draws."""
+
+    def __init__(self, problem: Problem, tape: RandomTape) -> None:
+        self.problem, self.tape = problem, tape
+        torch.set_num_threads(int(problem.cfg["Global"].get("cpu_threads") or 1))
+
+    def _step(self) -> TorchAdversarialStep:
+        step = TorchAdversarialStep(self.problem.cfg)
+        nets = tnn.ModuleDict(step.nets).to(getattr(torch, self.problem.dtype))
+        load_suite_weights(nets, self.problem.weights, lambda key: key)
+        self.tape.rewind()
+        _replay_draws(step, self.tape)
+        return step
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(self.problem.cast(array))
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        step = self._step()
+        g, d = step.nets["generator"].eval(), step.nets["discriminator"].eval()
+        with torch.no_grad():
+            images = g(self._tensor(z))
+            return np.concatenate([images.numpy().reshape(len(z), -1), d(images).numpy()], axis=1)
+
+    def gradients(self, batch: Batch) -> tuple[float, dict[str, np.ndarray]]:
+        step = self._step()
+        step.train()
+        g, d = step.nets["generator"], step.nets["discriminator"]
+        logit_real, logit_fake = d(self._tensor(batch[0])), d(g(g.sample_noise(len(batch[0]))))
+        d_loss, g_loss = step._d_loss(logit_real, logit_fake), step._g_loss(logit_fake)
+        grads = {}
+        for net, loss in (("discriminator", d_loss), ("generator", g_loss)):
+            named = list(step.nets[net].named_parameters())
+            values = torch.autograd.grad(loss, [p for _, p in named], retain_graph=True)
+            grads.update({f"{net}.{n}": _paddle_layout(v, n) for (n, _), v in zip(named, values)})
+        return float(d_loss.detach()) + float(g_loss.detach()), grads
+
+    def train(self, batches: list[Batch]) -> tuple[list[float], dict[str, np.ndarray]]:
+        step = self._step()
+        step.train()
+        step.set_epoch(1)
+        losses = []
+        for (real,) in batches:
+            out = step.train_step(self._tensor(real))
+            losses.append(out["d_loss"] + out["g_loss"])
+        state = tnn.ModuleDict(step.nets).state_dict()
+        return losses, {k: _paddle_layout(v, k) for k, v in state.items()}
+
+
+def _paddle_layout(tensor: torch.Tensor, name: str) -> np.ndarray:
+    """A twin tensor in the suite's layout: every weight here is a linear one, stored [in, out] by Paddle."""
+    value = tensor.detach().numpy()
+    return np.ascontiguousarray(value.T) if name.endswith("weight") else value.copy()
+
+
+@ALIGNMENT_REFERENCES.register
+class GANReference:
+    """The GAN: this project's PyTorch twin of the networks and of the official update, both orders."""
+
+    models = ("GAN",)
+    independent = False
+
+    def __init__(self, cfg: dict[str, Any], weights_file: Path | None) -> None:
+        if weights_file is not None:
+            raise ConfigError("--weights: the GAN has no authors' weight file this suite imports")
+        self.cfg = cfg
+        self.tape = RandomTape()
+        update = STEPS.with_defaults(cfg["Step"], "Step")["update"]
+        self.description = (f"PyTorch twin of the GAN and of AdversarialStep ({update} update; this project's), "
+                            "replaying the suite's noise and dropout masks")
+
+    def suite_config(self, cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray] | None]:
+        return cfg, None
+
+    @staticmethod
+    def initial_weights(cfg: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Both networks as the config initialises them (``Global.seed``)."""
+        paddle.seed(cfg["Global"]["seed"])
+        step = STEPS.get("AdversarialStep").from_config(cfg, steps_per_epoch=1)
+        return {k: v.numpy() for k, v in step.weights().items()}
+
+    def example_input(self, rng: np.random.Generator, batch_size: int) -> np.ndarray:
+        noise_dim = MODELS.with_defaults(self.cfg["Arch"]["generator"], "Arch.generator")["noise_dim"]
+        return rng.standard_normal((batch_size, noise_dim)).astype(np.float32)
+
+    def example_batch(self, rng: np.random.Generator, batch_size: int) -> Batch:
+        """MNIST-like real images: pixels in [0, 1], the generator's image shape."""
+        shape = MODELS.with_defaults(self.cfg["Arch"]["generator"], "Arch.generator")["image_shape"]
+        return (rng.random((batch_size, *shape), dtype=np.float32),)
+
+    def suite_implementation(self, problem: Problem) -> Implementation:
+        side = _SuiteGAN(problem, self.tape)
+        return Implementation(forward=side.forward, gradients=side.gradients, train=side.train)
+
+    def implementation(self, problem: Problem) -> Implementation:
+        side = _TwinGAN(problem, self.tape)
+        return Implementation(forward=side.forward, gradients=side.gradients, train=side.train)

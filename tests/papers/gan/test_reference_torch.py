@@ -85,3 +85,59 @@ def test_the_speed_case_pairs_adversarial_step_with_the_twin():
     assert sides["paddle"].parameters == sides["torch"].parameters
     for side in sides.values():
         assert np.isfinite(side.run()["d_loss"])
+
+
+# --- alignment (tools/align.py): the twin replays the suite's noise and dropout masks ---------------------
+
+def _gan_alignment(tmp_path, suite_overrides=(), twin_overrides=(), patch=None):
+    import copy
+
+    pytest.importorskip("reprod_log", reason="reprod_log is only in the test extra (pip install reprod_log==1.0.1)")
+    from ppcls_repro.engine.alignment import align, build_problem
+    from ppcls_repro.papers.gan.reference_torch import GANReference
+    small = ["Arch.generator.hidden=[32,32]", "Arch.discriminator.units=[16,16]"]
+    cfg = gan_config(*small, *suite_overrides)
+    reference = GANReference(copy.deepcopy(cfg), None)
+    problem = build_problem(cfg, reference, steps=3, batch_size=6, steps_per_epoch=1)
+    twin_cfg = gan_config(*small, *twin_overrides)
+
+    def twin(p):
+        return reference.implementation(dataclasses.replace(p, cfg=twin_cfg) if twin_overrides else p)
+    return align(problem, reference.suite_implementation, twin, tmp_path, "test", False)
+
+
+import dataclasses  # noqa: E402
+
+
+@pytest.mark.parametrize("update", ["simultaneous", "alternating"])
+def test_both_update_orders_align_with_the_same_draws(tmp_path, update):
+    summary = _gan_alignment(tmp_path, [f"Step.update={update}"], [f"Step.update={update}"])
+    assert summary["passed"], summary["checks"]
+    assert summary["checks"]["backward"]["parameters"] == 12  # weight and bias of G's 3 layers and D's 3
+    assert summary["checks"]["train"]["steps"] == 3
+
+
+def test_dropout_without_its_1_over_keep_scaling_fails_backward(tmp_path, monkeypatch):
+    from ppcls_repro.papers.gan import reference_torch
+
+    def unscaled(self, x):
+        if not self.training or self.keep == 1.0:
+            return x
+        return x * torch.from_numpy(self.tape.replay(tuple(x.shape))).to(x.dtype)
+    monkeypatch.setattr(reference_torch._ReplayedDropout, "forward", unscaled)
+    summary = _gan_alignment(tmp_path)
+    assert summary["checks"]["forward"]["passed"]  # eval mode: no dropout
+    assert not summary["checks"]["backward"]["passed"] and not summary["checks"]["train"]["passed"]
+
+
+def test_another_generator_loss_fails_backward_and_another_momentum_fails_train(tmp_path):
+    minimax = _gan_alignment(tmp_path / "loss", twin_overrides=["Step.generator_loss=minimax"])
+    assert minimax["checks"]["forward"]["passed"] and not minimax["checks"]["backward"]["passed"]
+    momentum = _gan_alignment(tmp_path / "momentum", twin_overrides=["Optimizer.discriminator.momentum=0.7"])
+    assert momentum["checks"]["backward"]["passed"] and not momentum["checks"]["train"]["passed"]
+
+
+def test_a_twin_stepping_in_another_order_is_one_line_naming_the_draw(tmp_path):
+    from ppcls_repro.registry import ConfigError
+    with pytest.raises(ConfigError, match="draw .* is not the suite's .*another order"):
+        _gan_alignment(tmp_path, ["Step.update=simultaneous"], ["Step.update=alternating"])
