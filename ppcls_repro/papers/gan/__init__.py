@@ -8,7 +8,8 @@ Gaussian Parzen-window log-likelihood of Table 1 (225 +- 2 on MNIST test).
 Files: ``model.py`` (G, maxout D), ``step.py`` (``AdversarialStep``: simultaneous update as the official
 ``AdversaryCost2``, or Algorithm 1's alternating order), ``parzen.py`` (the estimator), ``evaluate.py``
 (``ParzenEvaluator``), ``data.py`` (validation/test/reference images), ``deploy.py`` (sample grids),
-``reference_torch.py`` (PyTorch twin of G, D and the step, for ``tools/benchmark_train.py``; imports torch).
+``reference_torch.py`` (PyTorch twin of G, D and the step, for ``tools/benchmark_train.py`` and ``tools/align.py``,
+which replays the suite's noise and dropout masks; both update orders align to 2e-8 in float64; imports torch).
 
 Deviations: 300 epochs (the official config has no stopping rule); the non-saturating G loss of the
 official code (``Step.generator_loss: minimax`` is Eq. 1).
