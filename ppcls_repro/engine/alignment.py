@@ -118,6 +118,8 @@ class Reference(Protocol):
 
     # Optional: ``suite_implementation(problem) -> Implementation``, the suite's side for configs whose
     # step is not ``SupervisedStep`` (built from the suite's own step class); ``SuiteSide`` otherwise.
+    # Optional: ``authors_check(problem, suite) -> dict | None``, a fourth check against the authors' own
+    # procedure (e.g. their MATLAB test code re-done in NumPy), in the checks' shape.
     # Optional: ``initial_weights(cfg) -> weights``, the config's initialisation where ``MODELS`` does not
     # build its Arch (e.g. a GAN's two networks; no BatchNorm calibration then).
 
@@ -447,5 +449,12 @@ def run_alignment(cfg: dict[str, Any], config: str | Path, out: Path, steps: int
     reference = reference_cls(copy.deepcopy(cfg), weights_file)
     problem = build_problem(cfg, reference, steps, batch_size, steps_per_epoch)
     suite = getattr(reference, "suite_implementation", None) or (lambda p: SuiteSide(p).implementation())
-    return align(problem, suite, reference.implementation, Path(out),
-                 reference.description, reference.independent, str(config))
+    summary = align(problem, suite, reference.implementation, Path(out),
+                    reference.description, reference.independent, str(config))
+    authors_check = getattr(reference, "authors_check", None)  # optional: the authors' own procedure
+    check = authors_check(problem, suite(problem)) if authors_check else None
+    if check is not None:
+        summary["checks"]["authors_procedure"] = check
+        summary["passed"] = summary["passed"] and check["passed"]
+        (Path(out) / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

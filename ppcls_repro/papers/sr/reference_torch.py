@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.io
 import torch
 import torch.nn as tnn
 import torch.nn.functional as tF
@@ -26,6 +27,7 @@ import torch.nn.functional as tF
 from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem, imported_start
 from ppcls_repro.engine.reference_torch import TorchSide, generic_loss, inference_module, supervised_speed_case
 from ppcls_repro.engine.speed import SpeedCase, batch_size, sample_shape
+from ppcls_repro.papers.sr.matlab import fsrcnn_m, srcnn_m
 from ppcls_repro.registry import MODELS
 
 
@@ -105,10 +107,34 @@ class _SRTwin:
             self.description += f", both sides starting from the authors' weights ({Path(weights_file).name})"
 
     def suite_config(self, cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray] | None]:
-        return imported_start(cfg, self.weights_file)
+        cfg, weights = imported_start(cfg, self.weights_file)
+        self.suite_alignment = cfg["Arch"].get("deconv_alignment")
+        return cfg, weights
 
     def module(self, arch: dict[str, Any]) -> tnn.Module:
         raise NotImplementedError
+
+    def authors_output(self, image: np.ndarray, mat: dict[str, Any]) -> tuple[np.ndarray, int]:
+        """The authors' MATLAB procedure (``matlab.py``) on one 2-D image; the HR border it is allowed to
+        differ by."""
+        raise NotImplementedError
+
+    def authors_check(self, problem: Problem, suite: Implementation) -> dict[str, Any] | None:
+        """With an authors' ``.mat`` file: the suite's eval-mode output against their test procedure
+        re-done in NumPy on the file's arrays (read here, not through the importer), per image of the
+        forward check's input, inside the border the procedures may differ by; absolute, 1e-5."""
+        if self.weights_file is None or Path(self.weights_file).suffix != ".mat":
+            return None
+        mat = scipy.io.loadmat(str(self.weights_file))
+        ours = suite.forward(problem.forward_input)
+        diff, border = 0.0, 0
+        for k in range(len(ours)):
+            theirs, border = self.authors_output(problem.forward_input[k, 0].astype(np.float64), mat)
+            inner = (slice(border, theirs.shape[0] - border), slice(border, theirs.shape[1] - border))
+            diff = max(diff, float(np.max(np.abs(ours[k, 0][inner] - theirs[inner]))))
+        return {"max_abs_diff": diff, "threshold": 1e-5, "passed": diff <= 1e-5, "dtype": "float32",
+                "reference": f"the authors' MATLAB test procedure re-done in NumPy (papers/sr/matlab.py) on "
+                             f"{Path(self.weights_file).name}", "border_excluded": border}
 
     def implementation(self, problem: Problem) -> Implementation:
         arch = MODELS.with_defaults(problem.cfg["Arch"], "Arch")
@@ -134,6 +160,9 @@ class SRCNNTwin(_SRTwin):
     def example_input(self, rng: np.random.Generator, batch_size: int) -> np.ndarray:
         return _uniform(rng, batch_size, self.arch["in_channels"], 24, 24)
 
+    def authors_output(self, image: np.ndarray, mat: dict[str, Any]) -> tuple[np.ndarray, int]:
+        return srcnn_m(image, mat), 0  # SRCNN.m pads by edge replication, as the imported network does
+
     def example_batch(self, rng: np.random.Generator, batch_size: int) -> Batch:
         """The config's sub-images (33 -> 21 for 9-1-5: unpadded convolutions)."""
         node = self.cfg["DataLoader"]["Train"]["dataset"]
@@ -157,6 +186,17 @@ class FSRCNNTwin(_SRTwin):
 
     def example_input(self, rng: np.random.Generator, batch_size: int) -> np.ndarray:
         return _uniform(rng, batch_size, self.arch["in_channels"], 12, 12)
+
+    def authors_output(self, image: np.ndarray, mat: dict[str, Any]) -> tuple[np.ndarray, int]:
+        """``FSRCNN.m``'s output in the suite's geometry: deconv.m puts LR pixel i's kernel centre at HR
+        ``scale * i``; the imported x3 model puts it ``(scale - 1) // 2`` further (``weights.py``: the
+        authors' x3 kernels are trained for that place), so their output is moved by as much. Measured
+        on the authors' FSRCNN_x3.mat: 1.2 apart unmoved, 1.1e-6 moved."""
+        scale = self.arch["scale"]
+        theirs = fsrcnn_m(image, mat, scale)
+        shift = (scale - 1) // 2 if self.suite_alignment == "centred" else 0
+        moved = np.pad(theirs, ((shift, 0), (shift, 0)), mode="edge")[:theirs.shape[0], :theirs.shape[1]]
+        return moved, 2 * scale + shift  # deconv.m's edge padding reaches 2 x scale HR pixels
 
     def example_batch(self, rng: np.random.Generator, batch_size: int) -> Batch:
         """The config's LR sub-images (7x7 at x3) and their HR labels (scale x larger)."""

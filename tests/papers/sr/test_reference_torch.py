@@ -67,3 +67,40 @@ def test_the_authors_srcnn_weights_start_both_sides(tmp_path):
     assert "authors' weights" in summary["reference"]
     start = np.load(tmp_path / "forward_paddle.npy", allow_pickle=True).item()["output"]
     assert start.shape == (2, 1, 24, 24) and paddle.get_default_dtype() == "float32"
+
+
+# --- the authors' MATLAB procedure (papers/sr/matlab.py) as a fourth check with --weights FILE.mat --------
+
+def _synthetic_srcnn_mat(path: Path) -> Path:
+    import scipy.io
+    rng = np.random.default_rng(0)
+    scipy.io.savemat(path, {"weights_conv1": rng.normal(0, 0.1, (81, 6)), "biases_conv1": rng.normal(0, 0.1, (6, 1)),
+                            "weights_conv2": rng.normal(0, 0.1, (6, 1, 4)), "biases_conv2": rng.normal(0, 0.1, (4, 1)),
+                            "weights_conv3": rng.normal(0, 0.1, (4, 25)), "biases_conv3": rng.normal(0, 0.1, (1, 1))})
+    return path
+
+
+def test_a_mat_file_adds_the_authors_procedure_check_and_a_wrong_filter_order_fails_it(tmp_path, monkeypatch):
+    mat = _synthetic_srcnn_mat(tmp_path / "x3.mat")
+    cfg = load_config(REPO / "configs" / "srcnn.yaml")
+    summary = run_alignment(cfg, "configs/srcnn.yaml", tmp_path / "ok", steps=1, batch_size=2, weights_file=mat)
+    check = summary["checks"]["authors_procedure"]
+    assert summary["passed"] and check["passed"] and check["max_abs_diff"] < 1e-5, check
+    from ppcls_repro.papers.sr import matlab
+    monkeypatch.setattr(matlab, "matlab_filter", lambda column, size: column.reshape(size, size))  # C order
+    wrong = run_alignment(cfg, "configs/srcnn.yaml", tmp_path / "wrong", steps=1, batch_size=2, weights_file=mat)
+    assert not wrong["checks"]["authors_procedure"]["passed"] and not wrong["passed"]
+    assert wrong["checks"]["forward"]["passed"]  # the twins still agree with each other
+    assert "authors_procedure" not in run_alignment(cfg, "configs/srcnn.yaml", tmp_path / "none", steps=1,
+                                                    batch_size=2)["checks"]
+
+
+@pytest.mark.parametrize("config, name", [("srcnn.yaml", "SRCNN_9-1-5_91images_x3.mat"),
+                                          ("fsrcnn_x3.yaml", "FSRCNN_x3.mat"), ("fsrcnn_s_x3.yaml", "FSRCNN-s_x3.mat")])
+def test_the_authors_files_equal_their_matlab_procedure(tmp_path, config, name):
+    if not (OFFICIAL / name).is_file():
+        pytest.skip(f"the authors' {name} is not on this machine (../shared/official)")
+    cfg = load_config(REPO / "configs" / config)
+    summary = run_alignment(cfg, f"configs/{config}", tmp_path, steps=1, batch_size=2, weights_file=OFFICIAL / name)
+    check = summary["checks"]["authors_procedure"]
+    assert check["passed"] and check["max_abs_diff"] < 1e-5, check

@@ -1,66 +1,23 @@
-"""The SR authors' MATLAB models imported: outputs equal the authors' test code (ported to numpy
-here), layouts read by structure, and the authors' own files score the paper's Set5 numbers."""
+"""The SR authors' MATLAB models imported: outputs equal the authors' test code (re-done in NumPy in
+``papers/sr/matlab.py``), layouts read by structure, and the authors' own files score the paper's Set5 numbers."""
 from pathlib import Path
 
 import numpy as np
 import paddle
 import pytest
 import scipy.io
-from scipy.ndimage import correlate
 
 from ppcls_repro.config import load_config
 from ppcls_repro.engine.checkpoint import load_weights
 from ppcls_repro.engine.importing import detect_format, import_weights
 from ppcls_repro.engine.setup import build_network
+from ppcls_repro.papers.sr.matlab import fsrcnn_m, srcnn_m
 from ppcls_repro.papers.sr.weights import FSRCNNMatlab, SRCNNMatlab
 from ppcls_repro.registry import ConfigError
 from ppcls_repro.utils.errors import DataError
 
 REPO = Path(__file__).resolve().parents[3]
 OFFICIAL = REPO.parent / "shared" / "official"
-
-
-def _filter(column: np.ndarray, size: int) -> np.ndarray:
-    return column.reshape(size, size, order="F")  # MATLAB's reshape
-
-
-def srcnn_m(image: np.ndarray, mat: dict) -> np.ndarray:
-    """The authors' SRCNN.m: imfilter(..., 'same', 'replicate') per channel, biases, ReLU."""
-    w1, w2, w3 = mat["weights_conv1"], mat["weights_conv2"], mat["weights_conv3"]
-    k1, k2, k3 = (int(round(np.sqrt(n))) for n in (w1.shape[0], w2.shape[1], w3.shape[1]))
-    x1 = [np.maximum(correlate(image, _filter(w1[:, i], k1), mode="nearest") + mat["biases_conv1"][i, 0], 0)
-          for i in range(w1.shape[1])]
-    x2 = [np.maximum(sum(correlate(x1[j], _filter(w2[j, :, i], k2), mode="nearest") for j in range(len(x1)))
-                     + mat["biases_conv2"][i, 0], 0) for i in range(w2.shape[2])]
-    return sum(correlate(x2[i], _filter(w3[i, :], k3), mode="nearest") for i in range(len(x2))) + mat["biases_conv3"][0, 0]
-
-
-def deconv_m(image: np.ndarray, kernel: np.ndarray, stride: int) -> np.ndarray:
-    """The authors' deconv.m: replicate-pad by 1, scatter each pixel's kernel, crop."""
-    padded = np.pad(image, 1, mode="edge")
-    size = kernel.shape[0]
-    out = np.zeros((padded.shape[0] * stride + size - 1, padded.shape[1] * stride + size - 1))
-    for i in range(padded.shape[0]):
-        for j in range(padded.shape[1]):
-            out[i * stride:i * stride + size, j * stride:j * stride + size] += padded[i, j] * kernel
-    start = (size + 1) // 2 + stride - 1
-    return out[start:start + image.shape[0] * stride, start:start + image.shape[1] * stride]
-
-
-def fsrcnn_m(image: np.ndarray, mat: dict, scale: int) -> np.ndarray:
-    """The authors' FSRCNN.m: PReLU convolutions with replicate padding, then deconv.m."""
-    weights, biases, slopes = (list(mat[k].reshape(-1)) for k in ("weights_conv", "biases_conv", "prelu_conv"))
-    maps = [image]
-    for w, b, a in zip(weights[:-1], biases[:-1], slopes[:-1]):
-        w = w.reshape(w.shape + (1,) * (3 - w.ndim))
-        k = int(round(np.sqrt(w.shape[1])))
-        out = []
-        for i in range(w.shape[2]):
-            x = sum(correlate(maps[j], _filter(w[j, :, i], k), mode="nearest") for j in range(w.shape[0])) + b[i, 0]
-            out.append(np.maximum(x, 0) + float(a[0, 0]) * np.minimum(x, 0))
-        maps = out
-    deconv = weights[-1].reshape(1, -1, len(maps))
-    return sum(deconv_m(maps[j], _filter(deconv[0, :, j], 9), scale) for j in range(len(maps))) + biases[-1][0, 0]
 
 
 def _cells(arrays: list) -> np.ndarray:
