@@ -173,6 +173,19 @@ def initial_weights(cfg: dict[str, Any]) -> dict[str, np.ndarray]:
     return {name: value.numpy() for name, value in net.state_dict().items()}
 
 
+def build_step(problem: Problem, name: str) -> Any:
+    """The config's step ``name`` (``STEPS``: its networks, losses, optimisers, schedules) built in the
+    problem's dtype (the parameters, and so the optimisers' state) and holding ``problem.weights``."""
+    default = paddle.get_default_dtype()
+    paddle.set_default_dtype(problem.dtype)
+    try:
+        step = STEPS.get(name).from_config(problem.cfg, steps_per_epoch=problem.steps_per_epoch)
+    finally:
+        paddle.set_default_dtype(default)
+    step.load_weights({k: paddle.to_tensor(problem.cast(v)) for k, v in problem.weights.items()}, "alignment weights")
+    return step
+
+
 class SuiteSide:
     """The suite's side: every call builds the config's network (and, for training, its step: loss,
     optimiser, schedule, per-layer learning rates) afresh and loads ``problem.weights``."""
@@ -186,16 +199,7 @@ class SuiteSide:
         return Implementation(forward=self.forward, gradients=self.gradients, train=self.train)
 
     def _step(self) -> Any:
-        problem = self.problem
-        default = paddle.get_default_dtype()
-        paddle.set_default_dtype(problem.dtype)  # the network's parameters (and so the optimiser's state)
-        try:
-            step = STEPS.get("SupervisedStep").from_config(problem.cfg, steps_per_epoch=problem.steps_per_epoch)
-        finally:
-            paddle.set_default_dtype(default)
-        step.load_weights({k: paddle.to_tensor(problem.cast(v)) for k, v in problem.weights.items()},
-                          "alignment weights")
-        return step
+        return build_step(self.problem, "SupervisedStep")
 
     def _tensor(self, array: np.ndarray) -> paddle.Tensor:
         return paddle.to_tensor(self.problem.cast(array))

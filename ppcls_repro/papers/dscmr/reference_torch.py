@@ -24,9 +24,9 @@ import torch
 import torch.nn as tnn
 import torch.nn.functional as tF
 
-from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem
+from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem, build_step
 from ppcls_repro.engine.reference_torch import load_suite_weights, lr_at, torch_optimizer
-from ppcls_repro.registry import LOSSES, MODELS, STEPS, ConfigError
+from ppcls_repro.registry import LOSSES, MODELS, ConfigError
 
 
 class TorchDSCMR(tnn.Module):
@@ -70,15 +70,7 @@ class _SuiteDSCMR:
         self.problem, self.image_dim = problem, image_dim
 
     def _step(self) -> Any:
-        default = paddle.get_default_dtype()
-        paddle.set_default_dtype(self.problem.dtype)
-        try:
-            step = STEPS.get("RetrievalStep").from_config(self.problem.cfg, steps_per_epoch=self.problem.steps_per_epoch)
-        finally:
-            paddle.set_default_dtype(default)
-        step.load_weights({k: paddle.to_tensor(self.problem.cast(v)) for k, v in self.problem.weights.items()},
-                          "alignment weights")
-        return step
+        return build_step(self.problem, "RetrievalStep")
 
     def _views(self, x: np.ndarray) -> tuple[paddle.Tensor, paddle.Tensor]:
         x = self.problem.cast(x)

@@ -36,7 +36,7 @@ import torch.nn.functional as tF
 
 import paddle
 
-from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem
+from ppcls_repro.engine.alignment import ALIGNMENT_REFERENCES, Batch, Implementation, Problem, build_step
 from ppcls_repro.engine.reference_torch import load_suite_weights, torch_optimizer
 from ppcls_repro.engine.speed import SpeedCase, TrainSide, batch_size, paddle_train_side
 from ppcls_repro.papers.gan.step import NETS, momentum_at
@@ -341,14 +341,7 @@ class _SuiteGAN:
         self.problem, self.tape = problem, tape
 
     def _step(self) -> Any:
-        default = paddle.get_default_dtype()
-        paddle.set_default_dtype(self.problem.dtype)
-        try:
-            step = STEPS.get("AdversarialStep").from_config(self.problem.cfg, steps_per_epoch=self.problem.steps_per_epoch)
-        finally:
-            paddle.set_default_dtype(default)
-        step.load_weights({k: paddle.to_tensor(self.problem.cast(v)) for k, v in self.problem.weights.items()},
-                          "alignment weights")
+        step = build_step(self.problem, "AdversarialStep")
         self.tape.clear()
         _record_draws(step, self.tape, self.problem.dtype)
         return step
