@@ -37,25 +37,29 @@ def test_measure_warms_up_then_alternates_rounds():
     assert result.ratio() == pytest.approx(result.median("paddle") / result.median("torch"))
 
 
-def test_round_seconds_lengthen_short_rounds_for_both_sides_from_the_faster_one():
-    import time
+def test_round_seconds_lengthen_short_rounds_for_both_sides_from_the_faster_one(monkeypatch):
+    # a clock that only the sides advance (1/16 s and 3/16 s an iteration, exact in binary floats): the round length is then exact,
+    # whatever else the machine is doing (real sleeps overshoot by milliseconds on a loaded CPU)
+    from types import SimpleNamespace
 
-    def side(seconds: float):
-        return lambda threads: TrainSide(run=lambda: time.sleep(seconds), parameters=1)
-    calls = {"fast": 0}
+    from ppcls_repro.engine import speed
+    clock = {"now": 0.0}
+    monkeypatch.setattr(speed, "time", SimpleNamespace(perf_counter=lambda: clock["now"], sleep=lambda seconds: None))
+    calls = {"fast": 0, "slow": 0}
 
-    def counted(threads: int) -> TrainSide:
+    def side(name: str, seconds: float):
         def run():
-            calls["fast"] += 1
-            time.sleep(0.002)
-        return TrainSide(run=run, parameters=1)
-    case = SpeedCase(net="net", label="Net, 4", samples=4, sides={"fast": counted, "slow": side(0.006)})
-    result = measure(case, threads=1, iters=2, rounds=2, warmup=0, round_seconds=0.1)
-    # the fast side's ~2 ms iterations: about 50 per 0.1 s round (sleep overshoots, so fewer), never 2
-    assert 20 <= result.iters <= 50
-    assert calls["fast"] == 2 + 2 * result.iters  # the calibration round, then two timed rounds
-    assert "Net, 4 at 1: " in iteration_line([result])
+            calls[name] += 1
+            clock["now"] += seconds
+        return lambda threads: TrainSide(run=run, parameters=1)
+    case = SpeedCase(net="net", label="Net, 4", samples=4, sides={"fast": side("fast", 1 / 16), "slow": side("slow", 3 / 16)})
+    result = measure(case, threads=1, iters=2, rounds=2, warmup=0, round_seconds=2.0)
+    assert result.iters == 32  # 2 s of the faster side's 1/16 s iterations, for both sides
+    assert calls == {"fast": 2 + 2 * 32, "slow": 2 + 2 * 32}  # the calibration round, then two timed rounds
+    assert result.median("fast") == 64 and result.ratio() == 3
+    assert "Net, 4 at 1: 32" in iteration_line([result])
     assert measure(case, threads=1, iters=3, rounds=1, warmup=0).iters == 3  # no round_seconds: iters
+    assert measure(case, threads=1, iters=40, rounds=1, warmup=0, round_seconds=2.0).iters == 40  # never fewer
     assert "at least 0.1 s for the faster side" in describe(2, 2, 0, round_seconds=0.1)
 
 
