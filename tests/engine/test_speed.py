@@ -38,8 +38,8 @@ def test_measure_warms_up_then_alternates_rounds():
 
 
 def test_round_seconds_lengthen_short_rounds_for_both_sides_from_the_faster_one(monkeypatch):
-    # a clock that only the sides advance (1/16 s and 3/16 s an iteration, exact in binary floats): the round length is then exact,
-    # whatever else the machine is doing (real sleeps overshoot by milliseconds on a loaded CPU)
+    # a clock that only the sides advance (1/16 s and 3/16 s an iteration, exact in binary floats): the
+    # round length is then exact, whatever else the machine is doing (real sleeps overshoot on a loaded CPU)
     from types import SimpleNamespace
 
     from ppcls_repro.engine import speed
@@ -52,7 +52,8 @@ def test_round_seconds_lengthen_short_rounds_for_both_sides_from_the_faster_one(
             calls[name] += 1
             clock["now"] += seconds
         return lambda threads: TrainSide(run=run, parameters=1)
-    case = SpeedCase(net="net", label="Net, 4", samples=4, sides={"fast": side("fast", 1 / 16), "slow": side("slow", 3 / 16)})
+    sides = {"fast": side("fast", 1 / 16), "slow": side("slow", 3 / 16)}
+    case = SpeedCase(net="net", label="Net, 4", samples=4, sides=sides)
     result = measure(case, threads=1, iters=2, rounds=2, warmup=0, round_seconds=2.0)
     assert result.iters == 32  # 2 s of the faster side's 1/16 s iterations, for both sides
     assert calls == {"fast": 2 + 2 * 32, "slow": 2 + 2 * 32}  # the calibration round, then two timed rounds
