@@ -13,6 +13,8 @@ iterations 1,400 and 1,800.
 
 Configs: ``dncnn_s{15,25,50}.yaml``, ``dncnn_b.yaml``, ``dncnn_s25_plain.yaml``.
 Released: DnCNN-S sigma 25, Set12 28.35 dB on that shortened schedule (``releases/dncnn_s25/``).
+The paper's own setting (batch 128, its Adam schedule) ran 2,013 of its 335,160 iterations over three
+sessions: Set12 28.76 dB, still rising (``releases/dncnn_s25_paper/``, best weights and curve).
 
 Authors' weights: ``weights.py`` converts their MatConvNet models (BatchNorm merged) and their
 PyTorch module or state dict for ``tools/import_weights.py``; sigma 25 scores Set12 30.4504

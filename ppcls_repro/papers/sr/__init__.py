@@ -15,13 +15,13 @@ FSRCNN speed claim), ``manifests.py`` (T91/Set5 sources).
 Deviations (each repeated in its config header): Adam instead of SGD, He init instead of Gaussian 0.001,
 SRCNN's last layer at the full rate, two stages of ~250 epochs (~1.1e7 back-propagations against the
 paper's ~8e8); FSRCNN labels 20/21/24 px where Caffe cropped to 19/19/21, Adam for 100 epochs at x3 (/10 at 80; the paper's
-Caffe SGD gives no iteration count), no General-100.
+Caffe SGD gives no iteration count; FSRCNN-s: two such stages), no General-100.
 
 Configs: ``srcnn.yaml`` (x3), ``srcnn_x2.yaml``, ``srcnn_x4.yaml`` (not trained yet), ``fsrcnn_x{2,3,4}.yaml``,
 ``fsrcnn_s_x{2,3,4}.yaml``, ``fsrcnn_x3_general100.yaml``.
 Released (``releases/``, Set5): SRCNN x3 32.38 dB; FSRCNN x3 33.03 (100 epochs; 30 epochs: 32.59), x2 36.96, x4 30.55
-(transferred from the 100-epoch x3; from the 30-epoch one: 36.57, 30.15); FSRCNN-s x3 32.24 (100 epochs; 30 epochs: 32.13),
-x2 36.37, x4 29.75 dB (from the 100-epoch x3; from the 30-epoch one: 36.21, 29.68).
+(transferred from the 100-epoch x3; from the 30-epoch one: 36.57, 30.15); FSRCNN-s x3 32.33 (two stages of 100 epochs;
+one stage: 32.24; 30 epochs: 32.13), x2 36.41, x4 29.75 dB (from the two-stage x3; from the one-stage x3: 36.37, 29.75).
 
 Authors' weights: ``weights.py`` converts their released MATLAB models (SRCNN ``x2/x3/x4.mat`` of any
 filter sizes, FSRCNN and FSRCNN-s) for ``tools/import_weights.py``; their x3 files score Set5
